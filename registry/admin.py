@@ -1,0 +1,97 @@
+"""The secretariat's administration: states, commitments, participations, officials and roles."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from registry.models import Commitment, Official, Organisation, Participation, State
+
+admin.site.site_header = "Notification registry: secretariat"
+admin.site.site_title = "Registry administration"
+
+
+@admin.register(State)
+class StateAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    filter_horizontal = ["commitments"]
+
+
+class ParticipationInline(admin.TabularInline):
+    model = Participation
+    extra = 0
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "time_zone", "exercise_lead_days", "threshold_troops"]
+    inlines = [ParticipationInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "description", "time_zone"]}),
+        (
+            "Exercises",
+            {
+                "fields": [
+                    "exercise_lead_days",
+                    "snap_notice_days",
+                    "threshold_troops",
+                    "threshold_battle_tanks",
+                    "threshold_acv",
+                    "threshold_artillery",
+                    "threshold_airborne_amphibious_troops",
+                    "air_component_sorties",
+                    "observation_troops",
+                    "observation_battle_tanks",
+                    "observation_airborne_amphibious_troops",
+                ]
+            },
+        ),
+        (
+            "Periodic obligations and procurement",
+            {
+                "fields": [
+                    ("calendar_due_month", "calendar_due_day", "calendar_due_years_before"),
+                    (
+                        "procurement_plan_due_month",
+                        "procurement_plan_due_day",
+                        "procurement_plan_due_years_before",
+                    ),
+                    "procurement_plan_months_after_budget",
+                    "procurement_notice_days",
+                ]
+            },
+        ),
+        ("Responses", {"fields": ["acknowledgement_hours", "clarification_hours"]}),
+    ]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    list_display = ["commitment", "state", "role", "joined_on", "left_on"]
+    list_filter = ["commitment", "role"]
+
+
+class OfficialInline(admin.StackedInline):
+    model = Official
+    can_delete = False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class OfficialUserAdmin(UserAdmin):
+    inlines = [OfficialInline]
+    list_display = ["username", "email", "affiliation", "is_active", "last_login"]
+    list_select_related = ["official"]
+
+    @admin.display(description="Affiliation")
+    def affiliation(self, user) -> str:
+        official = getattr(user, "official", None)
+        return official.affiliation if official else "—"

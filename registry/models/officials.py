@@ -1,0 +1,134 @@
+"""Who uses the registry: officials of a state, monitors of an organisation, the secretariat."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .regimes import Organisation, State
+
+
+class Official(models.Model):
+    """The registry role of a user.
+
+    Exactly one affiliation: a state (with the roles liaison and/or counterpart), a
+    monitoring organisation, or the secretariat. A user with no ``Official`` row sees
+    nothing.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official"
+    )
+    state = models.ForeignKey(
+        State, null=True, blank=True, on_delete=models.PROTECT, related_name="officials"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="monitors"
+    )
+    is_liaison = models.BooleanField(
+        _("liaison"), default=False, help_text=_("Files notices for the state.")
+    )
+    is_counterpart = models.BooleanField(
+        _("counterpart"),
+        default=False,
+        help_text=_("Receives and acknowledges notices for the state."),
+    )
+    is_secretariat = models.BooleanField(_("secretariat"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(state__isnull=False, organisation__isnull=True, is_secretariat=False)
+                    & (Q(is_liaison=True) | Q(is_counterpart=True))
+                )
+                | Q(
+                    state__isnull=True,
+                    organisation__isnull=False,
+                    is_secretariat=False,
+                    is_liaison=False,
+                    is_counterpart=False,
+                )
+                | Q(
+                    state__isnull=True,
+                    organisation__isnull=True,
+                    is_secretariat=True,
+                    is_liaison=False,
+                    is_counterpart=False,
+                ),
+                name="official_one_affiliation",
+                violation_error_message=_(
+                    "An official belongs to one state (as liaison and/or counterpart), "
+                    "one monitoring organisation, or the secretariat."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.affiliation})"
+
+    @property
+    def is_monitor(self) -> bool:
+        return self.organisation_id is not None
+
+    @property
+    def affiliation(self) -> str:
+        if self.state_id:
+            roles = [
+                r
+                for r, on in (("liaison", self.is_liaison), ("counterpart", self.is_counterpart))
+                if on
+            ]
+            return f"{self.state_id} {'+'.join(roles)}"
+        if self.organisation_id:
+            return f"{self.organisation_id} monitor"
+        return "secretariat"
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A bearer token for national systems. Only its SHA-256 is stored; it expires."""
+
+    PREFIX = "rg_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(
+        max_length=12, help_text=_("The first characters, to tell tokens apart.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.user})"
+
+    @classmethod
+    def issue(cls, user, ttl: timezone.timedelta) -> tuple[ApiToken, str]:
+        """Create a token and return it with its key; the key is never shown again."""
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, key_hash=hash_token(key), hint=key[:10], expires_at=timezone.now() + ttl
+        )
+        return token, key

@@ -1,0 +1,330 @@
+"""API representations. The kind objects read and write the content dicts of
+``registry.notice_content``, so what the API accepts is exactly what it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django_countries.serializers import CountryFieldMixin
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from registry.models import (
+    AnnualCalendarDetails,
+    CalendarEntry,
+    Commitment,
+    ExerciseDetails,
+    Notice,
+    NoticeVersion,
+    Participation,
+    ProcurementItem,
+    ProcurementPlanDetails,
+    State,
+)
+from registry.models.content import validate_polygon
+from registry.notice_content import version_content
+from registry.vocabulary import NoticeKind
+
+# --- kind objects ----------------------------------------------------------------------
+
+
+class AreaSerializer(serializers.Serializer):
+    description = serializers.CharField(source="area_description", max_length=2000)
+    polygon = serializers.ListField(
+        source="area_polygon",
+        child=serializers.ListField(
+            child=serializers.FloatField(min_value=-180, max_value=180), min_length=2, max_length=2
+        ),
+        min_length=3,
+        max_length=settings.REGISTRY_MAX_POLYGON_POINTS,
+        validators=[validate_polygon],
+        help_text="[[longitude, latitude], …] in degrees (WGS 84).",
+    )
+
+
+class ExerciseSerializer(CountryFieldMixin, serializers.ModelSerializer):
+    area = AreaSerializer(source="*")
+
+    class Meta:
+        model = ExerciseDetails
+        fields = [
+            "name",
+            "activity_type",
+            "purpose",
+            "command_level",
+            "start_date",
+            "end_date",
+            "area",
+            "troops",
+            "battle_tanks",
+            "acv",
+            "artillery",
+            "helicopters",
+            "fixed_wing_sorties",
+            "airborne_amphibious_troops",
+            "participating_states",
+            "observers_invited",
+            "without_advance_notice",
+            "calendar_changes",
+        ]
+
+
+class ProcurementItemSerializer(CountryFieldMixin, serializers.ModelSerializer):
+    class Meta:
+        model = ProcurementItem
+        fields = [
+            "category",
+            "system",
+            "quantity",
+            "supplier_state",
+            "mode",
+            "contract_date",
+            "delivery_start",
+            "delivery_end",
+            "value_eur",
+        ]
+
+
+class ProcurementPlanSerializer(serializers.ModelSerializer):
+    items = ProcurementItemSerializer(many=True, max_length=settings.REGISTRY_MAX_CONTENT_ROWS)
+
+    class Meta:
+        model = ProcurementPlanDetails
+        fields = ["plan_year", "budget_approved_on", "items"]
+
+
+class ProcurementNoticeSerializer(serializers.Serializer):
+    item = ProcurementItemSerializer()
+
+
+class CalendarEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarEntry
+        fields = [
+            "name",
+            "activity_type",
+            "start_window_from",
+            "start_window_to",
+            "duration_days",
+            "troops",
+            "battle_tanks",
+            "acv",
+            "artillery",
+            "airborne_amphibious_troops",
+            "area_description",
+        ]
+
+
+class AnnualCalendarSerializer(serializers.ModelSerializer):
+    entries = CalendarEntrySerializer(
+        many=True, required=False, max_length=settings.REGISTRY_MAX_CONTENT_ROWS
+    )
+
+    class Meta:
+        model = AnnualCalendarDetails
+        fields = ["year", "nil", "entries"]
+
+
+KIND_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
+    NoticeKind.EXERCISE: ExerciseSerializer,
+    NoticeKind.PROCUREMENT_PLAN: ProcurementPlanSerializer,
+    NoticeKind.PROCUREMENT_NOTICE: ProcurementNoticeSerializer,
+    NoticeKind.ANNUAL_CALENDAR: AnnualCalendarSerializer,
+}
+
+
+class KindContentMixin(serializers.Serializer):
+    """Exactly one kind object, named after the notice's kind."""
+
+    def require_kind_object(self, attrs: dict[str, Any], kind: str) -> dict[str, Any]:
+        others = [k for k in KIND_SERIALIZERS if k != kind and k in attrs]
+        if others:
+            raise serializers.ValidationError(
+                {
+                    k: [_("Only the object named after the notice's kind (%s).") % kind]
+                    for k in others
+                }
+            )
+        if kind not in attrs:
+            raise serializers.ValidationError({kind: [_("This field is required for this kind.")]})
+        return attrs[kind]
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class FilingRequestSerializer(KindContentMixin):
+    commitment = serializers.SlugRelatedField(slug_field="code", queryset=Commitment.objects.all())
+    kind = serializers.ChoiceField(choices=NoticeKind.choices)
+    client_ref = serializers.CharField(max_length=100)
+    exercise = ExerciseSerializer(required=False)
+    procurement_plan = ProcurementPlanSerializer(required=False)
+    procurement_notice = ProcurementNoticeSerializer(required=False)
+    annual_calendar = AnnualCalendarSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["content"] = self.require_kind_object(attrs, attrs["kind"])
+        return attrs
+
+
+class AmendmentRequestSerializer(KindContentMixin):
+    reason = serializers.CharField(max_length=2000)
+    exercise = ExerciseSerializer(required=False)
+    procurement_plan = ProcurementPlanSerializer(required=False)
+    procurement_notice = ProcurementNoticeSerializer(required=False)
+    annual_calendar = AnnualCalendarSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["content"] = self.require_kind_object(attrs, self.context["notice"].kind)
+        return attrs
+
+
+class CancellationRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+class AssessmentSerializer(serializers.Serializer):
+    notifiable = serializers.BooleanField(
+        allow_null=True, help_text="Null for kinds without thresholds."
+    )
+    snap = serializers.BooleanField()
+    lead_time_days = serializers.IntegerField(allow_null=True)
+    required_lead_days = serializers.IntegerField(allow_null=True)
+    due_by = serializers.DateField(allow_null=True)
+    timely = serializers.BooleanField(allow_null=True, help_text="Null where no deadline applies.")
+    days_late = serializers.IntegerField(allow_null=True)
+    observation_required = serializers.BooleanField()
+    air_component_required = serializers.BooleanField()
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="number")
+    filed_by = serializers.CharField(source="filed_by.username")
+    recipients = serializers.SerializerMethodField()
+    assessment = AssessmentSerializer(source="*")
+
+    class Meta:
+        model = NoticeVersion
+        fields = ["version", "status", "filed_at", "filed_by", "reason", "recipients", "assessment"]
+
+    def get_recipients(self, version: NoticeVersion) -> list[str]:
+        return [state.pk for state in version.recipients.all()]
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    """A notice as its current version shows it; every kind object but its own is null."""
+
+    state = serializers.CharField(source="state_id")
+    commitment = serializers.CharField(source="commitment.code")
+    version = serializers.IntegerField(source="current_version.number")
+    filed_at = serializers.DateTimeField(source="current_version.filed_at")
+    filed_by = serializers.CharField(source="current_version.filed_by.username")
+    recipients = serializers.SerializerMethodField()
+    assessment = AssessmentSerializer(source="current_version")
+    exercise = serializers.SerializerMethodField()
+    procurement_plan = serializers.SerializerMethodField()
+    procurement_notice = serializers.SerializerMethodField()
+    annual_calendar = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "reference",
+            "state",
+            "commitment",
+            "kind",
+            "status",
+            "version",
+            "client_ref",
+            "first_filed_at",
+            "filed_at",
+            "filed_by",
+            "recipients",
+            "assessment",
+            "exercise",
+            "procurement_plan",
+            "procurement_notice",
+            "annual_calendar",
+        ]
+
+    def get_recipients(self, notice: Notice) -> list[str]:
+        return [state.pk for state in notice.current_version.recipients.all()]
+
+    def _kind_object(self, notice: Notice, kind: str) -> dict[str, Any] | None:
+        if notice.kind != kind:
+            return None
+        return KIND_SERIALIZERS[kind](version_content(notice.current_version)).data
+
+    @extend_schema_field(ExerciseSerializer(allow_null=True))
+    def get_exercise(self, notice: Notice) -> dict[str, Any] | None:
+        return self._kind_object(notice, NoticeKind.EXERCISE)
+
+    @extend_schema_field(ProcurementPlanSerializer(allow_null=True))
+    def get_procurement_plan(self, notice: Notice) -> dict[str, Any] | None:
+        return self._kind_object(notice, NoticeKind.PROCUREMENT_PLAN)
+
+    @extend_schema_field(ProcurementNoticeSerializer(allow_null=True))
+    def get_procurement_notice(self, notice: Notice) -> dict[str, Any] | None:
+        return self._kind_object(notice, NoticeKind.PROCUREMENT_NOTICE)
+
+    @extend_schema_field(AnnualCalendarSerializer(allow_null=True))
+    def get_annual_calendar(self, notice: Notice) -> dict[str, Any] | None:
+        return self._kind_object(notice, NoticeKind.ANNUAL_CALENDAR)
+
+
+class NoticeDetailSerializer(NoticeSerializer):
+    versions = VersionSummarySerializer(many=True, source="ordered_versions")
+
+    class Meta(NoticeSerializer.Meta):
+        fields = [*NoticeSerializer.Meta.fields, "versions"]
+
+
+class VersionDetailSerializer(VersionSummarySerializer):
+    """One version with its full content."""
+
+    content = serializers.SerializerMethodField()
+
+    class Meta(VersionSummarySerializer.Meta):
+        fields = [*VersionSummarySerializer.Meta.fields, "content"]
+
+    @extend_schema_field(serializers.DictField(help_text="The kind object of this version."))
+    def get_content(self, version: NoticeVersion) -> dict[str, Any]:
+        return KIND_SERIALIZERS[version.notice.kind](version_content(version)).data
+
+
+class StateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = State
+        fields = ["code", "name"]
+
+
+class ParticipationSerializer(serializers.ModelSerializer):
+    state = serializers.CharField(source="state_id")
+
+    class Meta:
+        model = Participation
+        fields = ["state", "role", "joined_on", "left_on"]
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    participants = ParticipationSerializer(many=True, source="participations")
+
+    class Meta:
+        model = Commitment
+        exclude = ["id"]

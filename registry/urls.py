@@ -1,0 +1,35 @@
+"""URL map: web pages at the root, the REST API under ``/api/v1/``, the admin under ``/admin/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from registry import api
+
+router = DefaultRouter()
+router.register("notices", api.NoticeViewSet, basename="notice")
+router.register("states", api.StateViewSet, basename="state")
+router.register("commitments", api.CommitmentViewSet, basename="commitment")
+
+api_patterns = [
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[]),
+        name="api-redoc",
+    ),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_patterns)),
+    path("", include("registry.web_urls")),
+]
