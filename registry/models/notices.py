@@ -85,6 +85,9 @@ class ReferenceCounter(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.state_id} {self.kind} {self.year}: {self.last}"
+
 
 class NoticeVersion(models.Model):
     """One immutable version of a notice: filed, amended or cancelled.
