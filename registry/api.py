@@ -48,6 +48,9 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Token realm="api"'  # so that refused credentials answer 401, not 403
+
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 401: None})
     def post(self, request: Request) -> Response:
         credentials = TokenRequestSerializer(data=request.data)

@@ -269,7 +269,7 @@ class NoticeSerializer(serializers.ModelSerializer):
     def _kind_object(self, notice: Notice, kind: str) -> dict[str, Any] | None:
         if notice.kind != kind:
             return None
-        return KIND_SERIALIZERS[kind](version_content(notice.current_version)).data
+        return KIND_SERIALIZERS[kind](version_content(notice.current_version, kind)).data
 
     @extend_schema_field(ExerciseSerializer(allow_null=True))
     def get_exercise(self, notice: Notice) -> dict[str, Any] | None:

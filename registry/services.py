@@ -170,7 +170,7 @@ def amend_notice(*, user, notice: Notice, content: dict[str, Any], reason: str) 
     reason = _clean_reason(reason)
     with transaction.atomic():
         notice = _lock_for_change(official, notice)
-        if handler.as_dict(rows) == version_content(notice.current_version):
+        if handler.as_dict(rows) == version_content(notice.current_version, notice.kind):
             raise RegistryError(
                 _("The amendment changes nothing."),
                 {notice.kind: [_("The amendment changes nothing in the notice.")]},
@@ -188,7 +188,7 @@ def cancel_notice(*, user, notice: Notice, reason: str) -> Filing:
     reason = _clean_reason(reason)
     with transaction.atomic():
         notice = _lock_for_change(official, notice)
-        rows = _build(handler, notice.kind, version_content(notice.current_version))
+        rows = _build(handler, notice.kind, version_content(notice.current_version, notice.kind))
         version = _write_version(
             notice, handler, rows, status=NoticeStatus.CANCELLED, user=user, reason=reason
         )
@@ -198,7 +198,7 @@ def cancel_notice(*, user, notice: Notice, reason: str) -> Filing:
 def _lock_for_change(official: Official, notice: Notice) -> Notice:
     require_own_notice(official, notice)
     locked = (
-        Notice.objects.select_for_update()
+        Notice.objects.select_for_update(of=("self",))
         .select_related("commitment", "state", "current_version")
         .get(pk=notice.pk)
     )
