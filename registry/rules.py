@@ -250,3 +250,17 @@ def acknowledgement_due_at(
 
 def clarification_due_at(commitment: CommitmentParameters, asked_at: dt.datetime) -> dt.datetime:
     return asked_at + dt.timedelta(hours=commitment.clarification_hours)
+
+
+def acknowledgement_overdue_cutoff(
+    commitment: CommitmentParameters, now: dt.datetime, times: int = 1
+) -> dt.datetime:
+    """Versions received before this moment are ``times`` deadlines late in being acknowledged."""
+    return now - dt.timedelta(hours=commitment.acknowledgement_hours * times)
+
+
+def clarification_overdue_cutoff(
+    commitment: CommitmentParameters, now: dt.datetime, times: int = 1
+) -> dt.datetime:
+    """Questions asked before this moment are ``times`` deadlines late in being answered."""
+    return now - dt.timedelta(hours=commitment.clarification_hours * times)

@@ -223,11 +223,49 @@ class VersionSummarySerializer(serializers.ModelSerializer):
         fields = ["version", "status", "filed_at", "filed_by", "reason", "recipients", "assessment"]
 
     def get_recipients(self, version: NoticeVersion) -> list[str]:
-        return [state.pk for state in version.recipients.all()]
+        return recipient_codes_of(version)
 
 
-class NoticeSerializer(serializers.ModelSerializer):
-    """A notice as its current version shows it; every kind object but its own is null."""
+class KindObjectsMixin(serializers.Serializer):
+    """The four kind objects of one version; every one but the notice's own kind is null.
+
+    A subclass defines ``version_and_kind(obj)``: the version to show and the notice's kind.
+    """
+
+    exercise = serializers.SerializerMethodField()
+    procurement_plan = serializers.SerializerMethodField()
+    procurement_notice = serializers.SerializerMethodField()
+    annual_calendar = serializers.SerializerMethodField()
+
+    def _kind_object(self, obj, kind: str) -> dict[str, Any] | None:
+        version, own_kind = self.version_and_kind(obj)
+        if own_kind != kind:
+            return None
+        return KIND_SERIALIZERS[kind](version_content(version, kind)).data
+
+    @extend_schema_field(ExerciseSerializer(allow_null=True))
+    def get_exercise(self, obj) -> dict[str, Any] | None:
+        return self._kind_object(obj, NoticeKind.EXERCISE)
+
+    @extend_schema_field(ProcurementPlanSerializer(allow_null=True))
+    def get_procurement_plan(self, obj) -> dict[str, Any] | None:
+        return self._kind_object(obj, NoticeKind.PROCUREMENT_PLAN)
+
+    @extend_schema_field(ProcurementNoticeSerializer(allow_null=True))
+    def get_procurement_notice(self, obj) -> dict[str, Any] | None:
+        return self._kind_object(obj, NoticeKind.PROCUREMENT_NOTICE)
+
+    @extend_schema_field(AnnualCalendarSerializer(allow_null=True))
+    def get_annual_calendar(self, obj) -> dict[str, Any] | None:
+        return self._kind_object(obj, NoticeKind.ANNUAL_CALENDAR)
+
+
+def recipient_codes_of(version: NoticeVersion) -> list[str]:
+    return [state.pk for state in version.recipients.all()]
+
+
+class NoticeSerializer(KindObjectsMixin, serializers.ModelSerializer):
+    """A notice as its current version shows it."""
 
     state = serializers.CharField(source="state_id")
     commitment = serializers.CharField(source="commitment.code")
@@ -236,10 +274,6 @@ class NoticeSerializer(serializers.ModelSerializer):
     filed_by = serializers.CharField(source="current_version.filed_by.username")
     recipients = serializers.SerializerMethodField()
     assessment = AssessmentSerializer(source="current_version")
-    exercise = serializers.SerializerMethodField()
-    procurement_plan = serializers.SerializerMethodField()
-    procurement_notice = serializers.SerializerMethodField()
-    annual_calendar = serializers.SerializerMethodField()
 
     class Meta:
         model = Notice
@@ -263,29 +297,35 @@ class NoticeSerializer(serializers.ModelSerializer):
             "annual_calendar",
         ]
 
+    def version_and_kind(self, notice: Notice) -> tuple[NoticeVersion, str]:
+        return notice.current_version, notice.kind
+
     def get_recipients(self, notice: Notice) -> list[str]:
-        return [state.pk for state in notice.current_version.recipients.all()]
+        return recipient_codes_of(notice.current_version)
 
-    def _kind_object(self, notice: Notice, kind: str) -> dict[str, Any] | None:
-        if notice.kind != kind:
-            return None
-        return KIND_SERIALIZERS[kind](version_content(notice.current_version, kind)).data
 
-    @extend_schema_field(ExerciseSerializer(allow_null=True))
-    def get_exercise(self, notice: Notice) -> dict[str, Any] | None:
-        return self._kind_object(notice, NoticeKind.EXERCISE)
+class VersionDocumentSerializer(KindObjectsMixin, serializers.Serializer):
+    """One version as a self-contained document: what a recipient's national system receives."""
 
-    @extend_schema_field(ProcurementPlanSerializer(allow_null=True))
-    def get_procurement_plan(self, notice: Notice) -> dict[str, Any] | None:
-        return self._kind_object(notice, NoticeKind.PROCUREMENT_PLAN)
+    id = serializers.IntegerField(source="notice.id")
+    reference = serializers.CharField(source="notice.reference")
+    state = serializers.CharField(source="notice.state_id")
+    commitment = serializers.CharField(source="notice.commitment.code")
+    kind = serializers.CharField(source="notice.kind")
+    status = serializers.CharField()
+    version = serializers.IntegerField(source="number")
+    first_filed_at = serializers.DateTimeField(source="notice.first_filed_at")
+    filed_at = serializers.DateTimeField()
+    filed_by = serializers.CharField(source="filed_by.username")
+    reason = serializers.CharField()
+    recipients = serializers.SerializerMethodField()
+    assessment = AssessmentSerializer(source="*")
 
-    @extend_schema_field(ProcurementNoticeSerializer(allow_null=True))
-    def get_procurement_notice(self, notice: Notice) -> dict[str, Any] | None:
-        return self._kind_object(notice, NoticeKind.PROCUREMENT_NOTICE)
+    def version_and_kind(self, version: NoticeVersion) -> tuple[NoticeVersion, str]:
+        return version, version.notice.kind
 
-    @extend_schema_field(AnnualCalendarSerializer(allow_null=True))
-    def get_annual_calendar(self, notice: Notice) -> dict[str, Any] | None:
-        return self._kind_object(notice, NoticeKind.ANNUAL_CALENDAR)
+    def get_recipients(self, version: NoticeVersion) -> list[str]:
+        return recipient_codes_of(version)
 
 
 class NoticeDetailSerializer(NoticeSerializer):

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import dispatch
 from registry import rules
 from registry.models import Commitment, Notice, NoticeVersion, Official, ReferenceCounter, State
 from registry.notice_content import (
@@ -45,8 +47,11 @@ class RegistryError(Exception):
         self.errors = errors or {}
 
 
-class NotPermitted(RegistryError):
-    """The user may see the object but not do this to it (403)."""
+class NotPermitted(RegistryError, PermissionDenied):
+    """The user may see the object but not do this to it (403).
+
+    Also a Django ``PermissionDenied``, so a page that lets it escape answers 403.
+    """
 
     status_code = 403
 
@@ -235,6 +240,7 @@ def _write_version(
     handler.save(version, rows)
     recipients = recipient_codes(commitment, notice.state, rules.local_date(commitment, filed_at))
     version.recipients.set(recipients)
+    dispatch.create_deliveries(version, recipients)
     Notice.objects.filter(pk=notice.pk).update(current_version=version, status=status)
     notice.current_version, notice.status = version, status
     return version

@@ -25,6 +25,14 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -123,7 +131,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en"
@@ -174,14 +182,46 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
-API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+
+# Limits on what one notice may hold.
+REGISTRY_MAX_POLYGON_POINTS = env_int("REGISTRY_MAX_POLYGON_POINTS", 500)
+REGISTRY_MAX_CONTENT_ROWS = env_int("REGISTRY_MAX_CONTENT_ROWS", 200)
+
+# Kosovo takes part in the regional arrangement; ISO 3166 reserves XK for it by convention.
+COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
+
+# Delivery to counterpart states (the notifications app).
+REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DELIVERY_HTTP_TIMEOUT_SECONDS = env_float("DELIVERY_HTTP_TIMEOUT_SECONDS", 15)
+#: Seconds before each attempt: the first at once, the tenth a day after the ninth.
+DELIVERY_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in os.environ.get(
+        "DELIVERY_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,50400,72000,86400"
+    ).split(",")
+]
+DELIVERY_RETRY_JITTER = env_float("DELIVERY_RETRY_JITTER", 0.2)
+#: A Retry-After header is honoured within these bounds (seconds).
+DELIVERY_RETRY_AFTER_BOUNDS = (1, 86400)
+DELIVERY_SUSPEND_AFTER_FAILING_DAYS = env_float("DELIVERY_SUSPEND_AFTER_FAILING_DAYS", 5)
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 180)
+DELIVERY_SWEEP_SECONDS = env_float("DELIVERY_SWEEP_SECONDS", 5)
+#: A new delivery is left this long to the task queued when it was filed.
+DELIVERY_SWEEP_GRACE_SECONDS = env_float("DELIVERY_SWEEP_GRACE_SECONDS", 10)
+DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 5000)
+DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)
+DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)
+WEBHOOK_SECRET_OVERLAP_HOURS = 24
 
 # Celery: the broker carries ids only; the database is the source of truth.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # Redis hands an unacknowledged task to another worker after this many seconds: it
+    # must outlast the longest task (the hard time limit below).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 600}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -196,6 +236,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# A task sends a batch, each send up to the HTTP timeout; a delivery's lease outlasts
+# the hard limit, so a live worker never loses its claim to the sweeper.
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 150
+# Filing must not wait long on a broker that is down: the sweeper delivers later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deliveries": {
+        "task": "notifications.tasks.sweep_deliveries",
+        "schedule": DELIVERY_SWEEP_SECONDS,
+    },
+    "send-reminders": {"task": "notifications.tasks.send_reminders", "schedule": 60.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -209,8 +264,3 @@ LOGGING = {
     # Django's own console handler would print every request error a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
-REGISTRY_MAX_POLYGON_POINTS = int(os.environ.get("REGISTRY_MAX_POLYGON_POINTS", "500"))
-REGISTRY_MAX_CONTENT_ROWS = int(os.environ.get("REGISTRY_MAX_CONTENT_ROWS", "200"))
-
-# Kosovo takes part in the regional arrangement; ISO 3166 reserves XK for it by convention.
-COUNTRIES_OVERRIDE = {"XK": "Kosovo"}

@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from notifications.urls import api_patterns as notification_api_patterns
+from notifications.urls import web_patterns as notification_web_patterns
 from registry import api
 
 router = DefaultRouter()
@@ -25,6 +27,7 @@ api_patterns = [
         SpectacularRedocView.as_view(url_name="api-schema", permission_classes=[]),
         name="api-redoc",
     ),
+    *notification_api_patterns,
     path("", include(router.urls)),
 ]
 
@@ -32,4 +35,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("", include("registry.web_urls")),
+    path("", include(notification_web_patterns)),
 ]

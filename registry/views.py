@@ -74,10 +74,7 @@ def visible_notice(request: HttpRequest, pk: int) -> Notice:
 
 def require_change(request: HttpRequest, notice: Notice) -> None:
     """Only a liaison of the filing state may amend or cancel (a 403 for anyone else)."""
-    try:
-        services.require_own_notice(services.require_liaison(request.user), notice)
-    except services.NotPermitted as exc:
-        raise PermissionDenied(exc.message) from exc
+    services.require_own_notice(services.require_liaison(request.user), notice)
 
 
 def can_change(request: HttpRequest, notice: Notice) -> bool:
@@ -197,10 +194,7 @@ def _version_number(value: str | None, *, default: int) -> int:
 
 def open_commitments(request: HttpRequest):
     """Commitments the user's state takes part in today; a 403 for anyone but a liaison."""
-    try:
-        liaison = services.require_liaison(request.user)
-    except services.NotPermitted as exc:
-        raise PermissionDenied(exc.message) from exc
+    liaison = services.require_liaison(request.user)  # NotPermitted answers 403
     return selectors.commitments_open_to(liaison.state, timezone.localdate())
 
 

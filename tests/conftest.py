@@ -12,7 +12,9 @@ The personas, all from the demo seed:
 
 from __future__ import annotations
 
+import base64
 import io
+import os
 
 import pytest
 from django.conf import settings
@@ -26,7 +28,16 @@ from registry.models import Commitment
 PASSWORD = "correct-horse-battery-staple"
 
 
+#: Fixed test keys (never used outside the tests): deterministic signatures, no key files.
+TEST_KEYS = {
+    "REGISTRY_WEBHOOK_SIGNING_KEY": "whsk_" + base64.b64encode(bytes(range(32))).decode(),
+    "REGISTRY_LEDGER_SIGNING_KEY": "whsk_" + base64.b64encode(bytes(range(32, 64))).decode(),
+}
+
+
 def pytest_configure(config) -> None:
+    for name, value in TEST_KEYS.items():
+        os.environ.setdefault(name, value)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
 

@@ -1,0 +1,304 @@
+"""The outbox: deliveries written with the version, claimed when due, sent, recorded.
+
+Nothing here trusts the broker. A delivery row is written in the transaction that files
+a version; a task carrying its id is queued after the commit for speed; the sweeper,
+run by the scheduler every few seconds, finds whatever is due (new deliveries whose task
+was lost, retries, leases of crashed workers) and queues it again. Claiming is a
+compare-and-set on the row's status, so two workers never send the same attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications.channels import CHANNELS, Outcome
+from notifications.messages import build_messages
+from notifications.models import Delivery, DeliveryAttempt, Endpoint, Event
+from registry.models import NoticeVersion
+
+log = logging.getLogger(__name__)
+
+VERSION_EVENTS = {
+    "filed": Event.NOTICE_FILED,
+    "amended": Event.NOTICE_AMENDED,
+    "cancelled": Event.NOTICE_CANCELLED,
+}
+
+
+# --- writing the outbox (inside the filing transaction) ----------------------------------
+
+
+def create_deliveries(
+    version: NoticeVersion,
+    recipient_codes: Sequence[str],
+    *,
+    event: str | None = None,
+    clarification=None,
+) -> list[Delivery]:
+    """One delivery per endpoint of each recipient; queued for sending once the caller commits."""
+    now = timezone.now()
+    event = event or VERSION_EVENTS[version.status]
+    deliveries = [
+        Delivery(
+            event=event,
+            version=version,
+            clarification=clarification,
+            recipient_id=endpoint.state_id,
+            endpoint=endpoint,
+            next_attempt_at=now,
+            **_initial_state(endpoint, now),
+        )
+        for endpoint in endpoints_of(recipient_codes)
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: enqueue(pending))
+    return deliveries
+
+
+def _initial_state(endpoint: Endpoint, now: dt.datetime) -> dict:
+    if CHANNELS[endpoint.kind].delivered_on_filing:
+        return {"status": Delivery.Status.DELIVERED, "delivered_at": now}
+    if not endpoint.is_active:
+        return {"status": Delivery.Status.HELD}
+    return {"status": Delivery.Status.PENDING}
+
+
+def endpoints_of(state_codes: Iterable[str]) -> list[Endpoint]:
+    """Every endpoint of the states, creating the inbox of any state that has none yet."""
+    codes = set(state_codes)
+    endpoints = list(Endpoint.objects.filter(state_id__in=codes))
+    with_inbox = {e.state_id for e in endpoints if e.kind == Endpoint.Kind.INBOX}
+    if codes - with_inbox:
+        Endpoint.objects.bulk_create(
+            [Endpoint(state_id=code, kind=Endpoint.Kind.INBOX) for code in codes - with_inbox],
+            ignore_conflicts=True,
+        )
+        endpoints = list(Endpoint.objects.filter(state_id__in=codes))
+    return endpoints
+
+
+def enqueue(delivery_ids: Sequence[int]) -> None:
+    """Queue sending; if the broker is down, the sweeper will find the rows later."""
+    from notifications.tasks import deliver
+
+    size = settings.DELIVERY_BATCH_SIZE
+    try:
+        for start in range(0, len(delivery_ids), size):
+            deliver.delay(list(delivery_ids[start : start + size]))
+    except Exception:
+        log.warning("Broker unavailable; %d deliveries wait for the sweeper.", len(delivery_ids))
+
+
+# --- claiming, sending, recording --------------------------------------------------------
+
+
+def claim(delivery_ids: Sequence[int] | None = None, limit: int | None = None) -> list[int]:
+    """Take due pending deliveries for this worker: status pending → sending, with a lease."""
+    now = timezone.now()
+    due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    if delivery_ids is not None:
+        due = due.filter(id__in=delivery_ids)
+    with transaction.atomic():
+        claimed = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[: limit or settings.DELIVERY_BATCH_SIZE]
+        )
+        Delivery.objects.filter(id__in=claimed).update(
+            status=Delivery.Status.SENDING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        )
+    return claimed
+
+
+def deliver(delivery_ids: Sequence[int]) -> int:
+    """Send the given deliveries that are still due; return how many were delivered."""
+    claimed = claim(delivery_ids)
+    if not claimed:
+        return 0
+    deliveries = list(_with_message_data(Delivery.objects.filter(id__in=claimed)))
+    suspended = [d for d in deliveries if not d.endpoint.is_active]
+    if suspended:
+        _hold(suspended)
+    sendable = [d for d in deliveries if d.endpoint.is_active]
+    messages = build_messages(sendable)
+    outcomes = list(
+        _pool().map(lambda d: CHANNELS[d.endpoint.kind].send(d, messages[d.pk]), sendable)
+    )
+    record(sendable, outcomes)
+    return sum(outcome.delivered for outcome in outcomes)
+
+
+def _with_message_data(deliveries):
+    return deliveries.select_related(
+        "endpoint",
+        "clarification",
+        "clarification__version",
+        "version__notice__commitment",
+        "version__notice__state",
+        "version__filed_by",
+        "version__exercise",
+        "version__procurement_plan",
+        "version__annual_calendar",
+    ).prefetch_related("version__recipients", "version__items", "version__calendar_entries")
+
+
+_executors: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    import os
+
+    pid = os.getpid()  # a pool must not cross a fork
+    if pid not in _executors:
+        _executors[pid] = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY)
+    return _executors[pid]
+
+
+def record(deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> None:
+    """Log every attempt, then settle each delivery: delivered, retry later, held or failed."""
+    from notifications import services
+
+    now = timezone.now()
+    DeliveryAttempt.objects.bulk_create(
+        [_attempt_row(d, o, now) for d, o in zip(deliveries, outcomes, strict=True)]
+    )
+    pairs = list(zip(deliveries, outcomes, strict=True))
+    _settle_delivered([(d, o) for d, o in pairs if o.delivered], now)
+    for endpoint in {d.endpoint for d, o in pairs if o.gone}:
+        services.suspend_endpoint(endpoint, reason="The endpoint answered 410 Gone.")
+    _hold([d for d, o in pairs if o.gone])
+    _schedule_retries([(d, o) for d, o in pairs if not o.delivered and not o.gone], now)
+
+
+def _attempt_row(delivery: Delivery, outcome: Outcome, now: dt.datetime) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        delivery=delivery,
+        number=delivery.attempts,
+        started_at=now - dt.timedelta(milliseconds=outcome.duration_ms),
+        duration_ms=outcome.duration_ms,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        response_excerpt=outcome.response_excerpt,
+    )
+
+
+def _settle_delivered(pairs: list[tuple[Delivery, Outcome]], now: dt.datetime) -> None:
+    by_code: dict[int | None, list[int]] = defaultdict(list)
+    for delivery, outcome in pairs:
+        by_code[outcome.status_code].append(delivery.pk)
+    for code, ids in by_code.items():
+        Delivery.objects.filter(id__in=ids, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.DELIVERED,
+            delivered_at=now,
+            last_status_code=code,
+            last_error="",
+            lease_expires_at=None,
+        )
+    healthy = {delivery.endpoint_id for delivery, _ in pairs}
+    Endpoint.objects.filter(id__in=healthy, failing_since__isnull=False).update(failing_since=None)
+
+
+def _schedule_retries(pairs: list[tuple[Delivery, Outcome]], now: dt.datetime) -> None:
+    from notifications import services
+
+    exhausted = []
+    for delivery, outcome in pairs:
+        delay = retry_delay(delivery.retry_step + 1, outcome.retry_after)
+        delivery.retry_step += 1
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error or f"HTTP {outcome.status_code}"
+        delivery.lease_expires_at = None
+        if delay is None:
+            delivery.status = Delivery.Status.FAILED
+            exhausted.append(delivery)
+        else:
+            delivery.status = Delivery.Status.PENDING
+            delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+    Delivery.objects.bulk_update(
+        [d for d, _ in pairs],
+        [
+            "status",
+            "retry_step",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "lease_expires_at",
+        ],
+    )
+    failing = {delivery.endpoint_id for delivery, _ in pairs}
+    Endpoint.objects.filter(id__in=failing, failing_since__isnull=True).update(failing_since=now)
+    for delivery in exhausted:
+        services.alert_delivery_failed(delivery)
+
+
+def retry_delay(failures: int, retry_after: float | None = None) -> float | None:
+    """Seconds until the next attempt after ``failures`` failures, or ``None`` when exhausted."""
+    schedule = settings.DELIVERY_RETRY_SCHEDULE
+    if failures >= len(schedule):
+        return None
+    if retry_after is not None:
+        low, high = settings.DELIVERY_RETRY_AFTER_BOUNDS
+        return min(max(retry_after, low), high)
+    jitter = settings.DELIVERY_RETRY_JITTER
+    return schedule[failures] * random.uniform(1 - jitter, 1 + jitter)
+
+
+def _hold(deliveries: Sequence[Delivery]) -> None:
+    """Keep deliveries to a suspended endpoint until it is resumed or they are replayed."""
+    Delivery.objects.filter(id__in=[d.pk for d in deliveries]).update(
+        status=Delivery.Status.HELD, lease_expires_at=None
+    )
+
+
+# --- the sweeper ------------------------------------------------------------------------
+
+
+def sweep() -> int:
+    """Recover what a crash left behind, suspend dead endpoints, and queue what is due."""
+    now = timezone.now()
+    release_expired_leases(now)
+    suspend_failing_endpoints(now)
+    fresh_grace = now - dt.timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS)
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(attempts__gt=0) | Q(created_at__lte=fresh_grace))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[: settings.DELIVERY_SWEEP_LIMIT]
+    )
+    if due:
+        enqueue(due)
+    return len(due)
+
+
+def release_expired_leases(now: dt.datetime) -> int:
+    """Deliveries whose worker died mid-send become due again (the receiver may see a repeat)."""
+    return Delivery.objects.filter(status=Delivery.Status.SENDING, lease_expires_at__lt=now).update(
+        status=Delivery.Status.PENDING, lease_expires_at=None, next_attempt_at=now
+    )
+
+
+def suspend_failing_endpoints(now: dt.datetime) -> None:
+    from notifications import services
+
+    cutoff = now - dt.timedelta(days=settings.DELIVERY_SUSPEND_AFTER_FAILING_DAYS)
+    for endpoint in Endpoint.objects.filter(
+        status=Endpoint.Status.ACTIVE, failing_since__lte=cutoff
+    ):
+        services.suspend_endpoint(
+            endpoint,
+            reason=f"Failing continuously since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC.",
+        )
