@@ -44,8 +44,15 @@ def create_deliveries(
     *,
     event: str | None = None,
     clarification=None,
+    imported: bool = False,
 ) -> list[Delivery]:
-    """One delivery per endpoint of each recipient; queued for sending once the caller commits."""
+    """One delivery per endpoint of each recipient; queued for sending once the caller commits.
+
+    For an imported version (history loaded from an earlier record) only the inboxes are
+    written, as received when the version was filed: nothing goes out again.
+    """
+    if imported:
+        return _imported_receipts(version, recipient_codes)
     now = timezone.now()
     event = event or VERSION_EVENTS[version.status]
     deliveries = [
@@ -65,6 +72,24 @@ def create_deliveries(
     if pending:
         transaction.on_commit(lambda: enqueue(pending))
     return deliveries
+
+
+def _imported_receipts(version: NoticeVersion, recipient_codes: Sequence[str]) -> list[Delivery]:
+    inboxes = [e for e in endpoints_of(recipient_codes) if e.kind == Endpoint.Kind.INBOX]
+    deliveries = [
+        Delivery(
+            event=VERSION_EVENTS[version.status],
+            version=version,
+            recipient_id=inbox.state_id,
+            endpoint=inbox,
+            status=Delivery.Status.DELIVERED,
+            created_at=version.filed_at,
+            next_attempt_at=version.filed_at,
+            delivered_at=version.filed_at,
+        )
+        for inbox in inboxes
+    ]
+    return Delivery.objects.bulk_create(deliveries)
 
 
 def _initial_state(endpoint: Endpoint, now: dt.datetime) -> dict:

@@ -173,6 +173,7 @@ class Route(models.TextChoices):
     WEB = "web", _("Registry web page")
     API = "api", _("REST API")
     SIGNED_URL = "signed_url", _("Signed link from the national system")
+    IMPORTED = "imported", _("Imported from an earlier record")
 
 
 class Acknowledgement(models.Model):

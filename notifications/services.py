@@ -41,11 +41,18 @@ class AcknowledgementResult:
 
 
 def acknowledge(
-    *, version: NoticeVersion, route: str, user=None, state: State | None = None, comment: str = ""
+    *,
+    version: NoticeVersion,
+    route: str,
+    user=None,
+    state: State | None = None,
+    comment: str = "",
+    at: dt.datetime | None = None,
 ) -> AcknowledgementResult:
     """Record that a recipient state has received ``version``; a repeat returns the first.
 
-    A user acknowledges for their own state; the signed link gives ``state`` without a user.
+    A user acknowledges for their own state; the signed link gives ``state`` without a
+    user; an import gives ``state`` and the original time ``at``.
     """
     if user is not None:
         state = require_recipient(user, version, _("acknowledge"))
@@ -58,7 +65,12 @@ def acknowledge(
     try:
         with transaction.atomic():
             acknowledgement = Acknowledgement.objects.create(
-                version=version, state=state, acknowledged_by=user, route=route, comment=comment
+                version=version,
+                state=state,
+                acknowledged_by=user,
+                route=route,
+                comment=comment,
+                acknowledged_at=at or timezone.now(),
             )
     except IntegrityError:
         return AcknowledgementResult(

@@ -242,25 +242,155 @@ def assess(
 # --- responses to notices (used by dispatch and reports) --------------------------------
 
 
+def acknowledgement_window(commitment: CommitmentParameters) -> dt.timedelta:
+    return dt.timedelta(hours=commitment.acknowledgement_hours)
+
+
+def clarification_window(commitment: CommitmentParameters) -> dt.timedelta:
+    return dt.timedelta(hours=commitment.clarification_hours)
+
+
 def acknowledgement_due_at(
     commitment: CommitmentParameters, received_at: dt.datetime
 ) -> dt.datetime:
-    return received_at + dt.timedelta(hours=commitment.acknowledgement_hours)
+    return received_at + acknowledgement_window(commitment)
 
 
 def clarification_due_at(commitment: CommitmentParameters, asked_at: dt.datetime) -> dt.datetime:
-    return asked_at + dt.timedelta(hours=commitment.clarification_hours)
+    return asked_at + clarification_window(commitment)
 
 
 def acknowledgement_overdue_cutoff(
     commitment: CommitmentParameters, now: dt.datetime, times: int = 1
 ) -> dt.datetime:
     """Versions received before this moment are ``times`` deadlines late in being acknowledged."""
-    return now - dt.timedelta(hours=commitment.acknowledgement_hours * times)
+    return now - acknowledgement_window(commitment) * times
 
 
 def clarification_overdue_cutoff(
     commitment: CommitmentParameters, now: dt.datetime, times: int = 1
 ) -> dt.datetime:
     """Questions asked before this moment are ``times`` deadlines late in being answered."""
-    return now - dt.timedelta(hours=commitment.clarification_hours * times)
+    return now - clarification_window(commitment) * times
+
+
+# --- audit flags (DOMAIN.md §6: sizes just under a threshold, sizes raised after filing) ---
+
+
+def near_thresholds(commitment: Any, counts: Mapping[str, int]) -> list[str]:
+    """Counts declared within the commitment's margin below a notifiability threshold."""
+    margin = commitment.near_threshold_percent / 100
+    near = []
+    for count_name, parameter in NOTIFIABILITY_THRESHOLDS.items():
+        limit = getattr(commitment, parameter, None)
+        value = counts.get(count_name) or 0
+        if limit is not None and limit * (1 - margin) <= value < limit:
+            near.append(count_name)
+    return near
+
+
+def raised_above_thresholds(
+    commitment: Any, before: Mapping[str, int], after: Mapping[str, int]
+) -> list[str]:
+    """Counts that an amendment brought to a threshold the earlier version stayed under."""
+    earlier = set(thresholds_reached(commitment, before))
+    return [name for name in thresholds_reached(commitment, after) if name not in earlier]
+
+
+# --- periodic obligations, as a report judges them ---------------------------------------
+
+
+class ObligationStatus:
+    ON_TIME = "on_time"
+    LATE = "late"
+    FILED = "filed"  # filed, with no deadline to judge it by
+    PENDING = "pending"  # not filed, not yet due
+    MISSING = "missing"  # not filed, and due
+    NOT_REQUIRED = "not_required"
+
+
+def calendar_required(commitment: Any) -> bool:
+    return commitment.calendar_due_month is not None
+
+
+def procurement_plan_required(commitment: Any) -> bool:
+    return (
+        commitment.procurement_plan_due_month is not None
+        or commitment.procurement_plan_months_after_budget is not None
+    )
+
+
+def obligation_status(
+    *,
+    required: bool,
+    due_by: dt.date | None,
+    filed_on: dt.date | None,
+    today: dt.date,
+    period_end: dt.date,
+) -> str:
+    """How a yearly obligation stands on ``today``; ``period_end`` is the year it covers."""
+    if not required:
+        return ObligationStatus.NOT_REQUIRED
+    if filed_on is not None:
+        if due_by is None:
+            return ObligationStatus.FILED
+        return ObligationStatus.ON_TIME if filed_on <= due_by else ObligationStatus.LATE
+    deadline = due_by or period_end
+    return ObligationStatus.MISSING if today > deadline else ObligationStatus.PENDING
+
+
+# --- the transparency score ----------------------------------------------------------------
+
+#: Weights of the score's components (registry policy, shown on the compliance pages).
+SCORE_WEIGHTS = {
+    "exercises": 35,
+    "calendar": 15,
+    "procurement_plan": 15,
+    "procurement_notices": 10,
+    "acknowledgements": 15,
+    "clarifications": 10,
+}
+#: Points taken off the score for each finding recorded against the state in the period.
+SCORE_FINDING_PENALTY = 5
+#: A late response or obligation earns this share of the credit of a timely one.
+SCORE_LATE_CREDIT = 0.5
+
+OBLIGATION_CREDIT = {
+    ObligationStatus.ON_TIME: 1.0,
+    ObligationStatus.FILED: 1.0,
+    ObligationStatus.LATE: SCORE_LATE_CREDIT,
+    ObligationStatus.MISSING: 0.0,
+}
+
+
+def rate(good: float, total: int) -> float | None:
+    return None if not total else good / total
+
+
+def transparency_score(components: Mapping[str, float | None], findings: int) -> float | None:
+    """0 to 100: the weighted mean of the components that apply, less a penalty per finding.
+
+    A component that does not apply in the period (``None``: no notifiable exercise, nothing
+    received, an obligation not yet due) is left out and the others' weights rescaled.
+    """
+    present = {name: value for name, value in components.items() if value is not None}
+    if not present:
+        return None
+    weight = sum(SCORE_WEIGHTS[name] for name in present)
+    mean = sum(SCORE_WEIGHTS[name] * value for name, value in present.items()) / weight
+    return max(0.0, min(100.0, round(100 * mean - SCORE_FINDING_PENALTY * findings, 1)))
+
+
+def score_formula() -> str:
+    """The formula in words, for the pages and the exports."""
+    parts = ", ".join(
+        f"{name.replace('_', ' ')} {weight}" for name, weight in SCORE_WEIGHTS.items()
+    )
+    return (
+        f"Score = 100 × the weighted mean of the rates that apply (weights: {parts}), "
+        f"minus {SCORE_FINDING_PENALTY} per finding, between 0 and 100. Rates: exercises timely "
+        f"÷ notifiable; calendar and procurement plan 1 if on time, {SCORE_LATE_CREDIT} if late, "
+        f"0 if missing; procurement notices timely ÷ filed; acknowledgements and clarification "
+        f"answers (within the deadline + {SCORE_LATE_CREDIT} × late) ÷ received. A rate with "
+        f"nothing to judge is left out."
+    )

@@ -85,6 +85,6 @@ COMMITMENTS = {
         "procurement_notice_days": 30,
         "acknowledgement_hours": 72,
         "clarification_hours": 48,
-        "participants": {code: ("participant", dt.date(2023, 1, 1)) for code in STATES},
+        "participants": {code: ("participant", dt.date(2022, 7, 1)) for code in STATES},
     },
 }

@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 
 from notifications import dispatch
 from registry import rules
-from registry.models import Commitment, Notice, NoticeVersion, Official, ReferenceCounter, State
+from registry.models import (
+    Commitment,
+    Finding,
+    Notice,
+    NoticeVersion,
+    Official,
+    ReferenceCounter,
+    State,
+)
 from registry.notice_content import (
     Content,
     ContentError,
@@ -145,6 +153,7 @@ def _write_new_notice(
     client_ref: str,
     digest: str,
     filed_at: dt.datetime,
+    imported: bool = False,
 ) -> Filing:
     filing_date = rules.local_date(commitment, filed_at)
     with transaction.atomic():
@@ -160,6 +169,7 @@ def _write_new_notice(
             submission_digest=digest,
             first_filed_at=filed_at,
             created_by=user,
+            imported=imported,
         )
         version = _write_version(
             notice, handler, rows, status=NoticeStatus.FILED, user=user, filed_at=filed_at
@@ -222,11 +232,16 @@ def _write_version(
     reason: str = "",
     filed_at: dt.datetime | None = None,
 ) -> NoticeVersion:
-    """Write a version with its content, assessment and recipients (inside a transaction)."""
+    """Write a version with its content, assessment and recipients (inside a transaction).
+
+    An imported notice's versions go to the recipients' inboxes as received when they were
+    filed; nothing is sent out again.
+    """
     filed_at = filed_at or timezone.now()
     commitment = notice.commitment
     previous = notice.current_version
-    assessment = rules.assess(commitment, notice.kind, handler.as_dict(rows), notice.first_filed_at)
+    content = handler.as_dict(rows)
+    assessment = rules.assess(commitment, notice.kind, content, notice.first_filed_at)
     version = NoticeVersion.objects.create(
         notice=notice,
         number=previous.number + 1 if previous else 1,
@@ -240,10 +255,78 @@ def _write_version(
     handler.save(version, rows)
     recipients = recipient_codes(commitment, notice.state, rules.local_date(commitment, filed_at))
     version.recipients.set(recipients)
-    dispatch.create_deliveries(version, recipients)
+    dispatch.create_deliveries(version, recipients, imported=notice.imported)
+    if notice.kind == NoticeKind.EXERCISE:
+        flag_exercise(
+            notice, version, content, version_content(previous, notice.kind) if previous else None
+        )
     Notice.objects.filter(pk=notice.pk).update(current_version=version, status=status)
     notice.current_version, notice.status = version, status
     return version
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+FINDING_COUNT_LABELS = {
+    "troops": _("troops"),
+    "battle_tanks": _("battle tanks"),
+    "acv": _("armoured combat vehicles"),
+    "artillery": _("artillery pieces"),
+    "airborne_amphibious_troops": _("airborne or amphibious troops"),
+}
+
+
+def flag_exercise(
+    notice: Notice, version: NoticeVersion, content: dict[str, Any], previous: dict[str, Any] | None
+) -> list[Finding]:
+    """The registry's own findings on an exercise version: sizes declared just under a
+    threshold (once per notice), and an amendment that raises a size to a threshold."""
+    commitment = notice.commitment
+    flags = []
+    near = rules.near_thresholds(commitment, content)
+    already_near = (
+        notice.findings.filter(kind=Finding.Kind.NEAR_THRESHOLD).exists() if previous else False
+    )
+    if near and not already_near:
+        flags.append(
+            (Finding.Kind.NEAR_THRESHOLD, _describe_counts(commitment, content, near, "under"))
+        )
+    raised = rules.raised_above_thresholds(commitment, previous, content) if previous else []
+    if raised:
+        flags.append(
+            (Finding.Kind.RAISED_AFTER_FILING, _describe_counts(commitment, content, raised, "to"))
+        )
+    return [
+        Finding.objects.create(
+            kind=kind,
+            commitment=commitment,
+            state_id=notice.state_id,
+            notice=notice,
+            year=content["start_date"].year,
+            note=f"{notice.reference} v{version.number}: {note}",
+        )
+        for kind, note in flags
+    ]
+
+
+def _describe_counts(
+    commitment: Commitment, content: dict[str, Any], names: list[str], how: str
+) -> str:
+    parts = []
+    for name in names:
+        limit = getattr(commitment, rules.NOTIFIABILITY_THRESHOLDS[name])
+        label = FINDING_COUNT_LABELS[name]
+        if how == "under":
+            parts.append(
+                _("%(value)s %(what)s declared, just under the threshold of %(limit)s")
+                % {"value": content[name], "what": label, "limit": limit}
+            )
+        else:
+            parts.append(
+                _("%(what)s raised to %(value)s after filing (threshold %(limit)s)")
+                % {"value": content[name], "what": label, "limit": limit}
+            )
+    return "; ".join(parts)
 
 
 def next_sequence(state: State, kind: str, year: int) -> int:

@@ -7,6 +7,7 @@ from .content import (
     ProcurementItem,
     ProcurementPlanDetails,
 )
+from .findings import Finding
 from .notices import ImmutableRecordError, Notice, NoticeVersion, ReferenceCounter
 from .officials import ApiToken, Official
 from .regimes import Commitment, Organisation, Participation, State
@@ -17,6 +18,7 @@ __all__ = [
     "CalendarEntry",
     "Commitment",
     "ExerciseDetails",
+    "Finding",
     "ImmutableRecordError",
     "Notice",
     "NoticeVersion",

@@ -41,6 +41,9 @@ class Notice(models.Model):
         "NoticeVersion", null=True, on_delete=models.PROTECT, related_name="+"
     )
     first_filed_at = models.DateTimeField()
+    imported = models.BooleanField(
+        default=False, help_text=_("Loaded from an earlier record with its original filing times.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -139,6 +139,13 @@ class Commitment(models.Model):
         blank=True,
         help_text=_("Days after a contract's signature by which its procurement notice is due."),
     )
+    near_threshold_percent = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(50)],
+        help_text=_(
+            "A count this many per cent or less below a threshold is flagged for monitors."
+        ),
+    )
     acknowledgement_hours = models.PositiveSmallIntegerField(
         help_text=_("Hours within which a recipient acknowledges a notice.")
     )

@@ -46,8 +46,7 @@ class Command(BaseCommand):
             Participation.objects.update_or_create(
                 commitment=commitment,
                 state_id=state_code,
-                joined_on=joined_on,
-                defaults={"role": role},
+                defaults={"role": role, "joined_on": joined_on},
             )
         return commitment
 

@@ -1,0 +1,418 @@
+"""The compliance engine: who keeps a commitment, per state and year, with the evidence.
+
+Every figure is defined once, as a filter over the rows it counts (``FIGURES``); the
+report aggregates those filters in the database, grouped by state and year, in a number
+of queries that does not grow with the data or the number of years, and the evidence
+pages list the rows of the same filters. Judgements (on time, late, missing, the score)
+are ``registry.rules``' answers, from the commitment's parameters and the assessments
+stored with each version.
+
+What counts (DOMAIN.md §6):
+- exercises belong to the year their current version starts; a cancelled exercise counts
+  only as cancelled, a sub-threshold one as voluntary;
+- the annual calendar and procurement plan of year Y are judged by their first filing
+  (amendments do not move the filing date); a cancelled one is missing;
+- procurement notices belong to the year of their contract's signature;
+- a state owes an acknowledgement for the current version of each notice it received,
+  counted in the year it received it; clarification answers are owed by the filing state,
+  counted in the year the question was asked;
+- findings count in the year they concern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import Count, F, FilteredRelation, Max, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from notifications.messages import NOTICE_EVENTS
+from notifications.models import Clarification, Delivery, Endpoint
+from registry import rules
+from registry.models import Commitment, Finding, Notice, Participation
+from registry.vocabulary import NoticeKind, NoticeStatus
+
+# --- what each figure counts ----------------------------------------------------------------
+
+LIVE = ~Q(status=NoticeStatus.CANCELLED)
+NOTIFIABLE = LIVE & Q(current_version__notifiable=True)
+
+EXERCISE_FIGURES = {
+    "notifiable": NOTIFIABLE,
+    "timely": NOTIFIABLE & Q(current_version__timely=True),
+    "late": NOTIFIABLE & Q(current_version__timely=False),
+    "snap": LIVE & Q(current_version__snap=True),
+    "voluntary": LIVE & Q(current_version__notifiable=False),
+    "cancelled": Q(status=NoticeStatus.CANCELLED),
+}
+PROCUREMENT_NOTICE_FIGURES = {
+    "filed": LIVE,
+    "timely": LIVE & Q(current_version__timely=True),
+    "late": LIVE & Q(current_version__timely=False),
+}
+ACKNOWLEDGED = Q(ack__isnull=False)
+ACKNOWLEDGEMENT_FIGURES = {
+    "received": Q(),
+    "within_deadline": ACKNOWLEDGED & Q(ack__acknowledged_at__lte=F("deadline")),
+    "late": ACKNOWLEDGED & Q(ack__acknowledged_at__gt=F("deadline")),
+    "outstanding": Q(ack__isnull=True),
+}
+ANSWERED = Q(answered_at__isnull=False)
+CLARIFICATION_FIGURES = {
+    "received": Q(),
+    "answered_within_deadline": ANSWERED & Q(answered_at__lte=F("answer_due_at")),
+    "late": ANSWERED & Q(answered_at__gt=F("answer_due_at")),
+    "outstanding": Q(answered_at__isnull=True),
+}
+
+
+# --- the report's shape ---------------------------------------------------------------------
+
+
+@dataclass
+class Obligation:
+    status: str
+    filed_at: dt.datetime | None = None
+    days_late: int | None = None
+    due_by: dt.date | None = None
+    notice_id: int | None = None
+
+    @property
+    def credit(self) -> float | None:
+        return rules.OBLIGATION_CREDIT.get(self.status)
+
+
+@dataclass
+class StateYear:
+    """Every figure of one state in one year, and the score they add up to."""
+
+    state: str
+    state_name: str
+    year: int
+    role: str
+    exercises: dict[str, Any] = field(default_factory=dict)
+    calendar: Obligation | None = None
+    procurement_plan: Obligation | None = None
+    procurement_notices: dict[str, int] = field(default_factory=dict)
+    acknowledgements: dict[str, Any] = field(default_factory=dict)
+    clarifications: dict[str, int] = field(default_factory=dict)
+    findings: int = 0
+    score: float | None = None
+
+    def score_components(self) -> dict[str, float | None]:
+        ex, pn = self.exercises, self.procurement_notices
+        return {
+            "exercises": rules.rate(ex["timely"], ex["notifiable"]),
+            "calendar": self.calendar.credit if self.calendar else None,
+            "procurement_plan": self.procurement_plan.credit if self.procurement_plan else None,
+            "procurement_notices": rules.rate(pn["timely"], pn["filed"]),
+            "acknowledgements": _response_rate(self.acknowledgements, "within_deadline"),
+            "clarifications": _response_rate(self.clarifications, "answered_within_deadline"),
+        }
+
+
+def _response_rate(figures: dict[str, Any], within: str) -> float | None:
+    credit = figures[within] + rules.SCORE_LATE_CREDIT * figures["late"]
+    return rules.rate(credit, figures["received"])
+
+
+@dataclass
+class ComplianceReport:
+    commitment: Commitment
+    years: list[int]
+    generated_at: dt.datetime
+    rows: list[StateYear]
+
+    def for_year(self, year: int) -> list[StateYear]:
+        return [row for row in self.rows if row.year == year]
+
+    def for_state(self, state: str) -> list[StateYear]:
+        return [row for row in self.rows if row.state == state]
+
+
+# --- the engine -------------------------------------------------------------------------------
+
+
+def compliance_report(
+    commitment: Commitment, years: list[int] | range, *, now: dt.datetime | None = None
+) -> ComplianceReport:
+    """Every participating state's figures for each of ``years``."""
+    now = now or timezone.now()
+    years = sorted(set(years))
+    rows = _participants(commitment, years)
+    exercises = _exercise_figures(commitment, years)
+    calendars = _obligations(commitment, years, NoticeKind.ANNUAL_CALENDAR, "annual_calendar__year")
+    plans = _obligations(
+        commitment, years, NoticeKind.PROCUREMENT_PLAN, "procurement_plan__plan_year"
+    )
+    procurement = _procurement_notice_figures(commitment, years)
+    acknowledgements = _acknowledgement_figures(commitment, years)
+    clarifications = _clarification_figures(commitment, years)
+    findings = _finding_counts(commitment, years)
+    today = rules.local_date(commitment, now)
+    for row in rows:
+        key = (row.state, row.year)
+        row.exercises = exercises.get(key) or _zero_exercises()
+        row.calendar = _judge_calendar(commitment, row.year, calendars.get(key), today)
+        row.procurement_plan = _judge_plan(commitment, row.year, plans.get(key), today)
+        row.procurement_notices = procurement.get(key) or dict.fromkeys(
+            PROCUREMENT_NOTICE_FIGURES, 0
+        )
+        row.acknowledgements = acknowledgements.get(key) or _zero_acknowledgements()
+        row.clarifications = clarifications.get(key) or dict.fromkeys(CLARIFICATION_FIGURES, 0)
+        row.findings = findings.get(key, 0)
+        row.score = rules.transparency_score(row.score_components(), row.findings)
+    return ComplianceReport(commitment=commitment, years=years, generated_at=now, rows=rows)
+
+
+def _participants(commitment: Commitment, years: list[int]) -> list[StateYear]:
+    """A row for each state that took part at any time in each year."""
+    participations = Participation.objects.filter(commitment=commitment).select_related("state")
+    rows = []
+    for year in years:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        seen = set()
+        for participation in participations:
+            ended = participation.left_on is not None and participation.left_on <= first
+            if participation.joined_on > last or ended or participation.state_id in seen:
+                continue
+            seen.add(participation.state_id)
+            rows.append(
+                StateYear(
+                    state=participation.state_id,
+                    state_name=participation.state.name,
+                    year=year,
+                    role=participation.role,
+                )
+            )
+    return sorted(rows, key=lambda row: (row.year, row.state))
+
+
+# exercises ------------------------------------------------------------------------------
+
+
+def exercises_in(commitment: Commitment, years: list[int]) -> QuerySet[Notice]:
+    return Notice.objects.filter(
+        commitment=commitment,
+        kind=NoticeKind.EXERCISE,
+        current_version__exercise__start_date__year__in=years,
+    ).annotate(year_of=ExtractYear("current_version__exercise__start_date"))
+
+
+def _exercise_figures(commitment: Commitment, years: list[int]) -> dict[tuple, dict]:
+    counts = {name: Count("id", filter=condition) for name, condition in EXERCISE_FIGURES.items()}
+    late_days = EXERCISE_FIGURES["late"]
+    grouped = (
+        exercises_in(commitment, years)
+        .values("state_id", "year_of")
+        .annotate(
+            **counts,
+            days_late_total=Sum("current_version__days_late", filter=late_days),
+            days_late_max=Max("current_version__days_late", filter=late_days),
+        )
+    )
+    figures = {(g.pop("state_id"), g.pop("year_of")): g for g in grouped}
+    leads = _medians(
+        exercises_in(commitment, years).filter(NOTIFIABLE),
+        ("state_id", "year_of"),
+        "current_version__lead_time_days",
+    )
+    for key, values in figures.items():
+        values["days_late_total"] = values["days_late_total"] or 0
+        values["median_lead_days"] = leads.get(key)
+    return figures
+
+
+def _zero_exercises() -> dict[str, Any]:
+    return {
+        **dict.fromkeys(EXERCISE_FIGURES, 0),
+        "days_late_total": 0,
+        "days_late_max": None,
+        "median_lead_days": None,
+    }
+
+
+# periodic obligations --------------------------------------------------------------------
+
+
+def obligations_in(commitment: Commitment, years: list[int], kind: str, year_field: str):
+    return Notice.objects.filter(
+        commitment=commitment, kind=kind, **{f"current_version__{year_field}__in": years}
+    ).annotate(year_of=F(f"current_version__{year_field}"))
+
+
+def _obligations(commitment: Commitment, years: list[int], kind: str, year_field: str) -> dict:
+    """The first live filing of each state's yearly obligation (one row per state and year)."""
+    rows = (
+        obligations_in(commitment, years, kind, year_field)
+        .filter(LIVE)
+        .order_by("first_filed_at")
+        .values("id", "state_id", "year_of", "first_filed_at", "current_version__due_by")
+    )
+    first: dict[tuple, dict] = {}
+    for row in rows:
+        first.setdefault((row["state_id"], row["year_of"]), row)
+    return first
+
+
+def _judge_calendar(commitment, year: int, filing: dict | None, today: dt.date) -> Obligation:
+    due_by = (
+        rules.calendar_due_by(commitment, year) if rules.calendar_required(commitment) else None
+    )
+    return _obligation(commitment, rules.calendar_required(commitment), due_by, filing, today, year)
+
+
+def _judge_plan(commitment, year: int, filing: dict | None, today: dt.date) -> Obligation:
+    required = rules.procurement_plan_required(commitment)
+    due_by = (
+        filing["current_version__due_by"]
+        if filing
+        else rules.procurement_plan_due_by(commitment, year)
+    )
+    return _obligation(commitment, required, due_by, filing, today, year)
+
+
+def _obligation(commitment, required, due_by, filing, today, year) -> Obligation:
+    filed_at = filing["first_filed_at"] if filing else None
+    filed_on = rules.local_date(commitment, filed_at) if filed_at else None
+    status = rules.obligation_status(
+        required=required,
+        due_by=due_by,
+        filed_on=filed_on,
+        today=today,
+        period_end=dt.date(year, 12, 31),
+    )
+    days_late = rules.days_late(filed_on, due_by) if filed_on and due_by else None
+    return Obligation(
+        status=status,
+        filed_at=filed_at,
+        days_late=days_late,
+        due_by=due_by,
+        notice_id=filing["id"] if filing else None,
+    )
+
+
+# procurement notices -----------------------------------------------------------------------
+
+
+def procurement_notices_in(commitment: Commitment, years: list[int]) -> QuerySet[Notice]:
+    return Notice.objects.filter(
+        commitment=commitment,
+        kind=NoticeKind.PROCUREMENT_NOTICE,
+        current_version__items__contract_date__year__in=years,
+    ).annotate(year_of=ExtractYear("current_version__items__contract_date"))
+
+
+def _procurement_notice_figures(commitment: Commitment, years: list[int]) -> dict:
+    counts = {name: Count("id", filter=c) for name, c in PROCUREMENT_NOTICE_FIGURES.items()}
+    grouped = (
+        procurement_notices_in(commitment, years).values("state_id", "year_of").annotate(**counts)
+    )
+    return {(g.pop("state_id"), g.pop("year_of")): g for g in grouped}
+
+
+# responsiveness ---------------------------------------------------------------------------
+
+
+def receipts_in(commitment: Commitment, years: list[int]) -> QuerySet[Delivery]:
+    """Current versions received in each state's registry inbox, with any acknowledgement."""
+    tz = ZoneInfo(commitment.time_zone)
+    start = dt.datetime(min(years), 1, 1, tzinfo=tz)
+    end = dt.datetime(max(years) + 1, 1, 1, tzinfo=tz)
+    return (
+        Delivery.objects.filter(
+            version__notice__commitment=commitment,
+            version__notice__current_version=F("version"),
+            endpoint__kind=Endpoint.Kind.INBOX,
+            event__in=NOTICE_EVENTS,
+            delivered_at__gte=start,
+            delivered_at__lt=end,
+        )
+        .annotate(
+            ack=FilteredRelation(
+                "version__acknowledgements",
+                condition=Q(version__acknowledgements__state=F("recipient")),
+            ),
+            deadline=F("delivered_at") + rules.acknowledgement_window(commitment),
+            year_of=ExtractYear("delivered_at", tzinfo=tz),
+        )
+        .filter(year_of__in=years)
+    )
+
+
+def _acknowledgement_figures(commitment: Commitment, years: list[int]) -> dict:
+    counts = {name: Count("id", filter=c) for name, c in ACKNOWLEDGEMENT_FIGURES.items()}
+    grouped = receipts_in(commitment, years).values("recipient_id", "year_of").annotate(**counts)
+    figures = {(g.pop("recipient_id"), g.pop("year_of")): g for g in grouped}
+    hours = _medians(
+        receipts_in(commitment, years)
+        .filter(ACKNOWLEDGED)
+        .annotate(waited=F("ack__acknowledged_at") - F("delivered_at")),
+        ("recipient_id", "year_of"),
+        "waited",
+    )
+    for key, values in figures.items():
+        waited = hours.get(key)
+        values["median_hours"] = round(waited.total_seconds() / 3600, 1) if waited else None
+    return figures
+
+
+def _zero_acknowledgements() -> dict[str, Any]:
+    return {**dict.fromkeys(ACKNOWLEDGEMENT_FIGURES, 0), "median_hours": None}
+
+
+def clarifications_in(commitment: Commitment, years: list[int]) -> QuerySet[Clarification]:
+    tz = ZoneInfo(commitment.time_zone)
+    return (
+        Clarification.objects.filter(version__notice__commitment=commitment)
+        .annotate(year_of=ExtractYear("asked_at", tzinfo=tz))
+        .filter(year_of__in=years)
+    )
+
+
+def _clarification_figures(commitment: Commitment, years: list[int]) -> dict:
+    counts = {name: Count("id", filter=c) for name, c in CLARIFICATION_FIGURES.items()}
+    grouped = (
+        clarifications_in(commitment, years)
+        .values("version__notice__state_id", "year_of")
+        .annotate(**counts)
+    )
+    return {(g.pop("version__notice__state_id"), g.pop("year_of")): g for g in grouped}
+
+
+def findings_in(commitment: Commitment, years: list[int]) -> QuerySet[Finding]:
+    return Finding.objects.filter(commitment=commitment, year__in=years)
+
+
+def _finding_counts(commitment: Commitment, years: list[int]) -> dict:
+    grouped = findings_in(commitment, years).values("state_id", "year").annotate(n=Count("id"))
+    return {(g["state_id"], g["year"]): g["n"] for g in grouped}
+
+
+# --- medians: percentile_cont in PostgreSQL, one fetch elsewhere ---------------------------------
+
+
+def _medians(queryset: QuerySet, group_by: tuple[str, ...], field_name: str) -> dict[tuple, Any]:
+    """The median of ``field_name`` per group, in one query whatever the number of groups."""
+    if connection.vendor == "postgresql":
+        grouped = queryset.values(*group_by).annotate(median=Median(field_name))
+        return {tuple(g[k] for k in group_by): g["median"] for g in grouped}
+    values: dict[tuple, list] = defaultdict(list)
+    for row in queryset.values_list(*group_by, field_name):
+        values[row[:-1]].append(row[-1])
+    return {key: statistics.median(items) for key, items in values.items()}
+
+
+class Median(Sum):
+    """PostgreSQL's ``percentile_cont(0.5)``, keeping the field's type (days, or an interval)."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
