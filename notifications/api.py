@@ -32,6 +32,7 @@ from notifications.serializers import (
 )
 from notifications.signing import KEY_PURPOSE
 from registry.keys import public_key_text
+from registry.ledger_api import acknowledgement_receipt, answer_receipt, with_ledger
 from registry.models import Notice, NoticeVersion, State
 from registry.selectors import notices_visible_to, official_of
 
@@ -95,10 +96,21 @@ class InboxView(generics.ListAPIView):
         )
 
 
+def acknowledged(acknowledgement) -> dict:
+    """The acknowledgement, with its receipt in the evidence log."""
+    return {
+        **AcknowledgementSerializer(acknowledgement).data,
+        "ledger": acknowledgement_receipt(acknowledgement),
+    }
+
+
 class AcknowledgeView(APIView):
     @extend_schema(
         request=AcknowledgementRequestSerializer,
-        responses={201: AcknowledgementSerializer, 200: AcknowledgementSerializer},
+        responses={
+            201: with_ledger(AcknowledgementSerializer),
+            200: with_ledger(AcknowledgementSerializer),
+        },
         description=(
             "Acknowledge a version your state received; a repeat answers 200 with the first."
         ),
@@ -114,7 +126,7 @@ class AcknowledgeView(APIView):
             comment=data.validated_data["comment"],
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(AcknowledgementSerializer(result.acknowledgement).data, status=code)
+        return Response(acknowledged(result.acknowledgement), status=code)
 
 
 class SignedAcknowledgementView(APIView):
@@ -124,7 +136,11 @@ class SignedAcknowledgementView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        request=None, responses={201: AcknowledgementSerializer, 200: AcknowledgementSerializer}
+        request=None,
+        responses={
+            201: with_ledger(AcknowledgementSerializer),
+            200: with_ledger(AcknowledgementSerializer),
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         grant = read_acknowledgement_token(token)
@@ -139,7 +155,7 @@ class SignedAcknowledgementView(APIView):
             route=Route.SIGNED_URL,
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(AcknowledgementSerializer(result.acknowledgement).data, status=code)
+        return Response(acknowledged(result.acknowledgement), status=code)
 
 
 class NoticeClarificationsView(APIView):
@@ -172,7 +188,9 @@ class ClarificationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.clarifications_visible_to(self.request.user)
 
-    @extend_schema(request=AnswerRequestSerializer, responses={200: ClarificationSerializer})
+    @extend_schema(
+        request=AnswerRequestSerializer, responses={200: with_ledger(ClarificationSerializer)}
+    )
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str | None = None) -> Response:
         data = AnswerRequestSerializer(data=request.data)
@@ -180,7 +198,12 @@ class ClarificationViewSet(viewsets.ReadOnlyModelViewSet):
         clarification = services.answer_clarification(
             user=request.user, clarification=self.get_object(), answer=data.validated_data["answer"]
         )
-        return Response(ClarificationSerializer(clarification).data)
+        return Response(
+            {
+                **ClarificationSerializer(clarification).data,
+                "ledger": answer_receipt(clarification),
+            }
+        )
 
 
 class NoticeDeliveriesView(APIView):

@@ -24,6 +24,7 @@ from django.utils import timezone
 from notifications.channels import CHANNELS, Outcome
 from notifications.messages import build_messages
 from notifications.models import Delivery, DeliveryAttempt, Endpoint, Event
+from registry import ledger_events
 from registry.models import NoticeVersion
 
 log = logging.getLogger(__name__)
@@ -193,12 +194,17 @@ def _pool() -> ThreadPoolExecutor:
     return _executors[pid]
 
 
+@transaction.atomic
 def record(deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> None:
-    """Log every attempt, then settle each delivery: delivered, retry later, held or failed."""
+    """Log every attempt, then settle each delivery: delivered, retry later, held or failed.
+
+    The attempts that settle a delivery (delivered, or failed for good) enter the evidence
+    log in the same transaction.
+    """
     from notifications import services
 
     now = timezone.now()
-    DeliveryAttempt.objects.bulk_create(
+    attempts = DeliveryAttempt.objects.bulk_create(
         [_attempt_row(d, o, now) for d, o in zip(deliveries, outcomes, strict=True)]
     )
     pairs = list(zip(deliveries, outcomes, strict=True))
@@ -207,6 +213,11 @@ def record(deliveries: Sequence[Delivery], outcomes: Sequence[Outcome]) -> None:
         services.suspend_endpoint(endpoint, reason="The endpoint answered 410 Gone.")
     _hold([d for d, o in pairs if o.gone])
     _schedule_retries([(d, o) for d, o in pairs if not o.delivered and not o.gone], now)
+    ledger_events.record_settled_deliveries(
+        attempt
+        for attempt, (delivery, outcome) in zip(attempts, pairs, strict=True)
+        if outcome.delivered or delivery.status == Delivery.Status.FAILED
+    )
 
 
 def _attempt_row(delivery: Delivery, outcome: Outcome, now: dt.datetime) -> DeliveryAttempt:

@@ -23,8 +23,8 @@ from notifications.models import (
     Event,
 )
 from notifications.signing import generate_secret
-from registry import rules
-from registry.models import NoticeVersion, Official, State
+from registry import ledger_events, rules
+from registry.models import LedgerKind, NoticeVersion, Official, State
 from registry.selectors import official_of
 from registry.services import NotPermitted, RegistryError, require_liaison
 
@@ -72,6 +72,7 @@ def acknowledge(
                 comment=comment,
                 acknowledged_at=at or timezone.now(),
             )
+            ledger_events.record_acknowledgement(acknowledgement)
     except IntegrityError:
         return AcknowledgementResult(
             Acknowledgement.objects.get(version=version, state=state), False
@@ -112,6 +113,7 @@ def ask_clarification(*, user, version: NoticeVersion, question: str) -> Clarifi
             asked_at=now,
             answer_due_at=rules.clarification_due_at(commitment, now),
         )
+        ledger_events.record_clarification(clarification, LedgerKind.CLARIFICATION_ASKED)
         dispatch.create_deliveries(
             version,
             [version.notice.state_id],
@@ -135,6 +137,7 @@ def answer_clarification(*, user, clarification: Clarification, answer: str) -> 
         if not answered:
             raise RegistryError(_("This clarification has already been answered."))
         clarification.refresh_from_db()
+        ledger_events.record_clarification(clarification, LedgerKind.CLARIFICATION_ANSWERED)
         dispatch.create_deliveries(
             clarification.version,
             [clarification.asking_state_id],
@@ -183,7 +186,9 @@ def rotate_secret(endpoint: Endpoint) -> Endpoint:
         hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS
     )
     endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    with transaction.atomic():
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+        ledger_events.record_key_rotation(endpoint)
     return endpoint
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from registry import ledger_events
 from registry.models import Commitment, Official, Organisation, Participation, State
 
 admin.site.site_header = "Notification registry: secretariat"
@@ -69,11 +70,30 @@ class CommitmentAdmin(admin.ModelAdmin):
         ("Responses", {"fields": ["acknowledgement_hours", "clarification_hours"]}),
     ]
 
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """Log the parameters and participants once both are saved (same transaction)."""
+        super().save_related(request, form, formsets, change)
+        ledger_events.record_commitment_if_changed(form.instance)
+
 
 @admin.register(Participation)
 class ParticipationAdmin(admin.ModelAdmin):
     list_display = ["commitment", "state", "role", "joined_on", "left_on"]
     list_filter = ["commitment", "role"]
+
+    def save_model(self, request, obj: Participation, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        ledger_events.record_commitment_if_changed(obj.commitment)
+
+    def delete_model(self, request, obj: Participation) -> None:
+        super().delete_model(request, obj)
+        ledger_events.record_commitment_if_changed(obj.commitment)
+
+    def delete_queryset(self, request, queryset) -> None:
+        commitments = {participation.commitment for participation in queryset}
+        super().delete_queryset(request, queryset)
+        for commitment in commitments:
+            ledger_events.record_commitment_if_changed(commitment)
 
 
 class OfficialInline(admin.StackedInline):
@@ -90,6 +110,11 @@ class OfficialUserAdmin(UserAdmin):
     inlines = [OfficialInline]
     list_display = ["username", "email", "affiliation", "is_active", "last_login"]
     list_select_related = ["official"]
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """Log the official's roles once the user and the inline are saved."""
+        super().save_related(request, form, formsets, change)
+        ledger_events.record_roles_if_changed(form.instance)
 
     @admin.display(description="Affiliation")
     def affiliation(self, user) -> str:

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import selectors, services
+from registry.ledger_api import version_receipt, with_ledger
 from registry.models import ApiToken, Commitment, Notice, State
 from registry.serializers import (
     AmendmentRequestSerializer,
@@ -76,6 +77,14 @@ class NoticeFilter(django_filters.FilterSet):
         fields = ["state", "commitment", "kind", "status", "year"]
 
 
+def filed(filing: services.Filing) -> dict:
+    """The notice as filed, with the receipt of its version in the evidence log."""
+    return {
+        **NoticeSerializer(filing.notice).data,
+        "ledger": version_receipt(filing.version),
+    }
+
+
 class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Notices you may see: those your state filed or received, or, for monitors, those under
     the commitments granted to your organisation."""
@@ -99,7 +108,12 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         request=FilingRequestSerializer,
-        responses={201: NoticeSerializer, 200: NoticeSerializer, 409: None, **ERROR_RESPONSES},
+        responses={
+            201: with_ledger(NoticeSerializer),
+            200: with_ledger(NoticeSerializer),
+            409: None,
+            **ERROR_RESPONSES,
+        },
         description=(
             "File a notice for your state. Give the object named after `kind`. A replay with the "
             "same `client_ref` and body answers 200 with the existing notice; a different body "
@@ -118,11 +132,11 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             content=data["content"],
         )
         answer = status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK
-        return Response(NoticeSerializer(filing.notice).data, status=answer)
+        return Response(filed(filing), status=answer)
 
     @extend_schema(
         request=AmendmentRequestSerializer,
-        responses={201: NoticeSerializer, **ERROR_RESPONSES},
+        responses={201: with_ledger(NoticeSerializer), **ERROR_RESPONSES},
         description="File a new version with the full new content and the reason for the change.",
     )
     @action(detail=True, methods=["post"])
@@ -136,11 +150,11 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             content=amendment.validated_data["content"],
             reason=amendment.validated_data["reason"],
         )
-        return Response(NoticeSerializer(filing.notice).data, status=status.HTTP_201_CREATED)
+        return Response(filed(filing), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=CancellationRequestSerializer,
-        responses={201: NoticeSerializer, **ERROR_RESPONSES},
+        responses={201: with_ledger(NoticeSerializer), **ERROR_RESPONSES},
         description="Cancel the notice: a last version that keeps the content, with the reason.",
     )
     @action(detail=True, methods=["post"])
@@ -151,7 +165,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         filing = services.cancel_notice(
             user=request.user, notice=notice, reason=cancellation.validated_data["reason"]
         )
-        return Response(NoticeSerializer(filing.notice).data, status=status.HTTP_201_CREATED)
+        return Response(filed(filing), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: VersionDetailSerializer, 404: ERROR_RESPONSES[404]})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")

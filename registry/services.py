@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import dispatch
-from registry import rules
+from registry import ledger_events, rules
 from registry.models import (
     Commitment,
     Finding,
@@ -256,6 +256,7 @@ def _write_version(
     recipients = recipient_codes(commitment, notice.state, rules.local_date(commitment, filed_at))
     version.recipients.set(recipients)
     dispatch.create_deliveries(version, recipients, imported=notice.imported)
+    ledger_events.record_version(version)
     if notice.kind == NoticeKind.EXERCISE:
         flag_exercise(
             notice, version, content, version_content(previous, notice.kind) if previous else None
@@ -274,6 +275,56 @@ FINDING_COUNT_LABELS = {
     "artillery": _("artillery pieces"),
     "airborne_amphibious_troops": _("airborne or amphibious troops"),
 }
+
+
+MONITOR_FINDING_KINDS = (Finding.Kind.UNNOTIFIED_ACTIVITY, Finding.Kind.NOTE)
+
+
+def record_finding(*, user, commitment: Commitment, state: State, kind: str, **fields) -> Finding:
+    """A monitor records a finding: an activity observed but never notified, or a note on a
+    notice. Only monitors of an organisation granted the commitment may."""
+    official = official_of(user)
+    if official is None or not official.organisation_id:
+        raise NotPermitted(_("Only monitors record findings."))
+    if not commitment.monitoring_organisations.filter(pk=official.organisation_id).exists():
+        raise NotPermitted(_("Your organisation does not monitor this commitment."))
+    if kind not in MONITOR_FINDING_KINDS:
+        raise RegistryError(_("Monitors record unnotified activities or notes."), {"kind": [kind]})
+    finding = Finding(
+        kind=kind,
+        commitment=commitment,
+        state=state,
+        organisation_id=official.organisation_id,
+        recorded_by=user,
+        **fields,
+    )
+    finding.year = _finding_year(finding)
+    try:
+        finding.full_clean()
+    except ValidationError as exc:
+        raise RegistryError(
+            _("The finding has errors; nothing was recorded."), exc.message_dict
+        ) from exc
+    finding.save()
+    return finding
+
+
+def _finding_year(finding: Finding) -> int:
+    """A note counts in its notice's year (an exercise's start); an activity in its first day."""
+    notice = finding.notice
+    if notice is not None:
+        if notice.commitment_id != finding.commitment_id or notice.state_id != finding.state_id:
+            raise RegistryError(
+                _("The notice is not one of this state's under this commitment."), {"notice": []}
+            )
+        exercise = getattr(notice.current_version, "exercise", None)
+        return exercise.start_date.year if exercise else notice.year
+    if finding.observed_from is None:
+        raise RegistryError(
+            _("Give the first day the activity was observed."),
+            {"observed_from": [_("This field is required.")]},
+        )
+    return finding.observed_from.year
 
 
 def flag_exercise(
@@ -460,4 +511,5 @@ def onboard_official(
                 "is_secretariat": is_secretariat,
             },
         )
+        ledger_events.record_roles_if_changed(user)
     return official

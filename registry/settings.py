@@ -214,6 +214,16 @@ DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)
 DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)
 WEBHOOK_SECRET_OVERLAP_HOURS = 24
 
+# The evidence log (registry.ledger): a signed Merkle log of every event.
+#: The log's name in its checkpoints and the name of its signing key; by default
+#: ``<host of REGISTRY_BASE_URL>/ledger``.
+LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "")
+LEDGER_CHECKPOINT_SECONDS = env_float("LEDGER_CHECKPOINT_SECONDS", 60)
+LEDGER_SEQUENCE_SECONDS = env_float("LEDGER_SEQUENCE_SECONDS", 5)
+LEDGER_VERIFY_SECONDS = env_float("LEDGER_VERIFY_SECONDS", 3600)
+LEDGER_SEQUENCE_BATCH = env_int("LEDGER_SEQUENCE_BATCH", 2000)
+LEDGER_MAX_ENTRIES_PER_REQUEST = env_int("LEDGER_MAX_ENTRIES_PER_REQUEST", 1000)
+
 # Celery: the broker carries ids only; the database is the source of truth.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
@@ -229,6 +239,7 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
     }
+CELERY_IMPORTS = ["registry.exports", "registry.ledger_tasks"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -250,6 +261,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DELIVERY_SWEEP_SECONDS,
     },
     "send-reminders": {"task": "notifications.tasks.send_reminders", "schedule": 60.0},
+    "sequence-ledger": {
+        "task": "registry.ledger_tasks.sequence_ledger",
+        "schedule": LEDGER_SEQUENCE_SECONDS,
+    },
+    "issue-ledger-checkpoint": {
+        "task": "registry.ledger_tasks.issue_ledger_checkpoint",
+        "schedule": LEDGER_CHECKPOINT_SECONDS,
+    },
+    "verify-ledger": {
+        "task": "registry.ledger_tasks.verify_ledger",
+        "schedule": LEDGER_VERIFY_SECONDS,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -7,15 +7,17 @@ from rest_framework.routers import DefaultRouter
 
 from notifications.urls import api_patterns as notification_api_patterns
 from notifications.urls import web_patterns as notification_web_patterns
-from registry import api
+from registry import api, compliance_api, ledger_api
 
 router = DefaultRouter()
 router.register("notices", api.NoticeViewSet, basename="notice")
 router.register("states", api.StateViewSet, basename="state")
 router.register("commitments", api.CommitmentViewSet, basename="commitment")
+router.register("findings", compliance_api.FindingViewSet, basename="finding")
 
 api_patterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("compliance/", compliance_api.ComplianceView.as_view(), name="api-compliance"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     path(
         "docs/",
@@ -28,6 +30,7 @@ api_patterns = [
         name="api-redoc",
     ),
     *notification_api_patterns,
+    *ledger_api.urlpatterns,
     path("", include(router.urls)),
 ]
 
@@ -36,4 +39,5 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("", include("registry.web_urls")),
     path("", include(notification_web_patterns)),
+    path("", include("registry.ledger_views")),
 ]

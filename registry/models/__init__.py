@@ -8,9 +8,19 @@ from .content import (
     ProcurementPlanDetails,
 )
 from .findings import Finding
+from .ledger import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerKind,
+    LedgerNode,
+    LedgerSubmission,
+    LedgerVerification,
+)
 from .notices import ImmutableRecordError, Notice, NoticeVersion, ReferenceCounter
 from .officials import ApiToken, Official
 from .regimes import Commitment, Organisation, Participation, State
+from .reports import ReportExport
 
 __all__ = [
     "AnnualCalendarDetails",
@@ -20,6 +30,13 @@ __all__ = [
     "ExerciseDetails",
     "Finding",
     "ImmutableRecordError",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerKind",
+    "LedgerNode",
+    "LedgerSubmission",
+    "LedgerVerification",
     "Notice",
     "NoticeVersion",
     "Official",
@@ -28,5 +45,6 @@ __all__ = [
     "ProcurementItem",
     "ProcurementPlanDetails",
     "ReferenceCounter",
+    "ReportExport",
     "State",
 ]
