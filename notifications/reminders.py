@@ -4,6 +4,7 @@ Step 1, past the deadline: the officials of the state that owes the acknowledgem
 the answer are reminded (in the registry and by email). Step 2, at twice the deadline:
 the monitors of the commitment are told. A ``Reminder`` row makes each step happen once.
 Only the current version of a notice is chased: a newer version supersedes the older.
+Imported history is never chased: its deadlines passed before the registry held it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def overdue_acknowledgements(commitment: Commitment, now: dt.datetime, times: in
         endpoint__kind=Endpoint.Kind.INBOX,
         event__in=NOTICE_EVENTS,
         version__notice__commitment=commitment,
+        version__notice__imported=False,
         version__notice__current_version=F("version"),
         delivered_at__lte=rules.acknowledgement_overdue_cutoff(commitment, now, times),
     ).exclude(Exists(acknowledged))
@@ -82,6 +84,7 @@ def _chase_answers(commitment: Commitment, step: int, now: dt.datetime) -> int:
         Clarification.objects.filter(
             answered_at__isnull=True,
             version__notice__commitment=commitment,
+            version__notice__imported=False,
             asked_at__lte=rules.clarification_overdue_cutoff(commitment, now, step),
         )
         .exclude(Exists(reminded))

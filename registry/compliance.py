@@ -416,3 +416,85 @@ class Median(Sum):
     function = "percentile_cont"
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+# --- documents (the API's and the exports' shape) ---------------------------------------------
+
+
+def obligation_document(obligation: Obligation | None) -> dict[str, Any] | None:
+    if obligation is None:
+        return None
+    return {
+        "status": obligation.status,
+        "filed_at": obligation.filed_at.isoformat() if obligation.filed_at else None,
+        "days_late": obligation.days_late,
+        "due_by": obligation.due_by.isoformat() if obligation.due_by else None,
+    }
+
+
+def state_year_document(row: StateYear) -> dict[str, Any]:
+    """One state's figures for one year, as ``GET /api/v1/compliance/`` gives them."""
+    exercises = dict(row.exercises)
+    return {
+        "state": row.state,
+        "name": row.state_name,
+        "role": row.role,
+        "year": row.year,
+        "exercises": exercises,
+        "calendar": obligation_document(row.calendar),
+        "procurement_plan": obligation_document(row.procurement_plan),
+        "procurement_notices": dict(row.procurement_notices),
+        "acknowledgements": dict(row.acknowledgements),
+        "clarifications": dict(row.clarifications),
+        "findings": row.findings,
+        "score": row.score,
+    }
+
+
+# --- evidence: the rows behind each figure -------------------------------------------------------
+
+EVIDENCE_SECTIONS = {
+    "exercises": EXERCISE_FIGURES,
+    "procurement_notices": PROCUREMENT_NOTICE_FIGURES,
+    "acknowledgements": ACKNOWLEDGEMENT_FIGURES,
+    "clarifications": CLARIFICATION_FIGURES,
+}
+WHOLE_SECTIONS = ("calendar", "procurement_plan", "findings")
+
+
+def evidence(commitment: Commitment, state: str, year: int, section: str, figure: str = ""):
+    """The rows one figure of one state's report counts, by the same filter as the figure.
+
+    Raises ``KeyError`` for a section or figure the report does not have.
+    """
+    years = [year]
+    if section in WHOLE_SECTIONS and not figure:
+        if section == "findings":
+            return findings_in(commitment, years).filter(state_id=state)
+        year_field = (
+            "annual_calendar__year" if section == "calendar" else "procurement_plan__plan_year"
+        )
+        kind = NoticeKind.ANNUAL_CALENDAR if section == "calendar" else NoticeKind.PROCUREMENT_PLAN
+        return (
+            obligations_in(commitment, years, kind, year_field)
+            .filter(state_id=state)
+            .order_by("first_filed_at")
+        )
+    condition = EVIDENCE_SECTIONS[section][figure]
+    if section == "exercises":
+        rows = exercises_in(commitment, years).filter(state_id=state)
+    elif section == "procurement_notices":
+        rows = procurement_notices_in(commitment, years).filter(state_id=state)
+    elif section == "acknowledgements":
+        rows = (
+            receipts_in(commitment, years)
+            .filter(recipient_id=state)
+            .annotate(
+                acknowledged_at=F("ack__acknowledged_at"),
+                acknowledged_by=F("ack__acknowledged_by__username"),
+                route=F("ack__route"),
+            )
+        )
+    else:
+        rows = clarifications_in(commitment, years).filter(version__notice__state_id=state)
+    return rows.filter(condition)

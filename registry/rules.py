@@ -394,3 +394,16 @@ def score_formula() -> str:
         f"answers (within the deadline + {SCORE_LATE_CREDIT} × late) ÷ received. A rate with "
         f"nothing to judge is left out."
     )
+
+
+#: Bands for showing a score or a rate (per cent): at or above the first is good, at or above
+#: the second fair, below it poor.
+SCORE_BANDS = (80, 50)
+
+
+def band(percent: float | None) -> str:
+    """``good``, ``fair``, ``poor`` or ``none`` (nothing to judge) for a score or a rate."""
+    if percent is None:
+        return "none"
+    good, fair = SCORE_BANDS
+    return "good" if percent >= good else "fair" if percent >= fair else "poor"

@@ -100,3 +100,40 @@ def commitments_visible_to(user) -> QuerySet[Commitment]:
     if official.organisation_id:
         return Commitment.objects.filter(monitoring_organisations=official.organisation_id)
     return Commitment.objects.all()
+
+
+# --- compliance reports and findings -----------------------------------------------------------
+#
+# Who sees what (issue 4): monitors of an organisation granted a commitment, and the
+# secretariat, see every state's report and every finding under it, whichever organisation
+# recorded the finding. A state's officials see their own state's report (a
+# self-assessment) and the findings that concern their state, never another state's.
+
+ALL_STATES = "*"
+
+
+def compliance_scope(user, commitment: Commitment) -> str | None:
+    """``ALL_STATES``, the user's own state code, or ``None`` (may not see this commitment)."""
+    official = official_of(user)
+    if official is None:
+        return None
+    if official.is_secretariat:
+        return ALL_STATES
+    if official.organisation_id:
+        granted = commitment.monitoring_organisations.filter(pk=official.organisation_id).exists()
+        return ALL_STATES if granted else None
+    return official.state_id
+
+
+def findings_visible_to(user):
+    from registry.models import Finding
+
+    official = official_of(user)
+    findings = Finding.objects.select_related("commitment", "state", "notice", "organisation")
+    if official is None:
+        return findings.none()
+    if official.is_secretariat:
+        return findings
+    if official.organisation_id:
+        return findings.filter(commitment__monitoring_organisations=official.organisation_id)
+    return findings.filter(state_id=official.state_id)

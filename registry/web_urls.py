@@ -3,7 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from registry import views
+from registry.views import compliance
+from registry.views import notices as views
 
 urlpatterns = [
     path(
@@ -22,4 +23,31 @@ urlpatterns = [
     path("notices/<int:pk>/diff/", views.notice_diff, name="notice-diff"),
     path("notices/<int:pk>/amend/", views.notice_amend, name="notice-amend"),
     path("notices/<int:pk>/cancel/", views.notice_cancel, name="notice-cancel"),
+    path("compliance/", compliance.overview, name="compliance"),
+    path("compliance/trends/", compliance.trends, name="compliance-trends"),
+    path("compliance/export/", compliance.export, name="compliance-export-new"),
+    path("compliance/exports/<int:pk>/", compliance.export_status, name="compliance-export"),
+    path(
+        "compliance/exports/<int:pk>/download/",
+        compliance.export_download,
+        name="compliance-export-download",
+    ),
+    path(
+        "compliance/exports/<int:pk>/build/",
+        compliance.export_build_here,
+        name="compliance-export-build",
+    ),
+    path("compliance/<str:code>/", compliance.state_report, name="compliance-state"),
+    path(
+        "compliance/<str:code>/evidence/<str:section>/",
+        compliance.evidence,
+        name="compliance-evidence-section",
+    ),
+    path(
+        "compliance/<str:code>/evidence/<str:section>/<str:figure>/",
+        compliance.evidence,
+        name="compliance-evidence",
+    ),
+    path("findings/", compliance.findings, name="findings"),
+    path("findings/new/", compliance.finding_new, name="finding-new"),
 ]

@@ -25,7 +25,7 @@ say "manage.py migrate"
 say "manage.py seed_demo"
 seed_args=()
 [[ -z "${DEMO_PASSWORD:-}" ]] || seed_args=(--password "$DEMO_PASSWORD")
-seed_output="$("$PY" manage.py seed_demo "${seed_args[@]}")"
+seed_output="$("$PY" manage.py seed_demo --with-history "${seed_args[@]}")"
 printf '%s\n' "$seed_output"
 DEMO_PASSWORD="$(sed -n 's/^Demo password: //p' <<<"$seed_output")"
 export DEMO_PASSWORD # run_demo shows it beside the demo logins

@@ -8,12 +8,9 @@ the errors on the inputs they name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -35,41 +32,14 @@ from registry.forms import (
     NoticeFilterForm,
     ReasonForm,
 )
-from registry.models import Commitment, ExerciseDetails, Notice, NoticeVersion, Official
+from registry.models import Commitment, ExerciseDetails, Notice, NoticeVersion
 from registry.notice_content import version_content
 from registry.vocabulary import NoticeKind
 
+from .access import official, registry_page, visible_notice
+
 PAGE_SIZE = 25
 HOME_LIST_SIZE = 10
-
-
-# --- access ------------------------------------------------------------------------------
-
-
-def registry_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in, with a registry role; otherwise the login page or the no-role page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if selectors.official_of(request.user) is None:
-            return render(request, "registry/no_role.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def official(request: HttpRequest) -> Official:
-    found = selectors.official_of(request.user)
-    assert found is not None  # registry_page let the request through
-    return found
-
-
-def visible_notice(request: HttpRequest, pk: int) -> Notice:
-    notices = selectors.notices_visible_to(request.user).select_related(
-        "state", "commitment", "current_version"
-    )
-    return get_object_or_404(notices, pk=pk)
 
 
 def require_change(request: HttpRequest, notice: Notice) -> None:

@@ -10,26 +10,9 @@ from playwright.sync_api import expect
 
 from registry.models import Notice
 from tests import factories
-from tests.conftest import PASSWORD
+from tests.browser.pages import sign_in, snapshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def snapshot(page, path, *, scroll_to) -> None:
-    """A screenshot of the viewport around an element.
-
-    Not a full-page one: in headless Chromium that resizes the page, and later clicks
-    can miss their target.
-    """
-    scroll_to.scroll_into_view_if_needed()
-    page.screenshot(path=path)
-
-
-def sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_liaison_sees_the_late_warning_then_files(page, live_server, liaison_rs, wb_rta, artifacts):

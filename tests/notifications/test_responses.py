@@ -279,3 +279,22 @@ class TestDeliveryApi:
 def test_services_refuse_non_recipients(notice, seeded):
     with pytest.raises(NotPermitted):
         services.acknowledge(version=notice.current_version, user=user("rs-official"), route="web")
+
+
+def test_imported_history_is_never_chased(seeded, wb_rta):
+    from registry.history import HistoricalNotice, HistoricalVersion, import_notice
+    from registry.models import State
+    from tests.factories import exercise as exercise_content
+
+    filed_at = timezone.now() - dt.timedelta(days=30)
+    import_notice(
+        HistoricalNotice(
+            state=State.objects.get(pk="RS"),
+            commitment=wb_rta,
+            kind="exercise",
+            client_ref="old-1",
+            filed_by=user("rs-liaison"),
+            versions=[HistoricalVersion(filed_at, "filed", exercise_content(troops=3000))],
+        )
+    )
+    assert reminders.send_due_reminders() == 0

@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 
 from notifications.models import Delivery
 from tests.factories import file_exercise
-from tests.notifications.processes import CeleryProcess, RedisServer, use_broker, wait_for
+from tests.processes import CeleryProcess, RedisServer, use_broker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -1,0 +1,135 @@
+"""Showing compliance figures: words and a symbol for every status, never colour alone."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from registry import rules
+
+register = template.Library()
+
+BAND_SYMBOLS = {"good": "✓", "fair": "◐", "poor": "✗", "none": "–"}
+OBLIGATION_WORDS = {
+    rules.ObligationStatus.ON_TIME: ("good", "✓", "On time"),
+    rules.ObligationStatus.FILED: ("good", "✓", "Filed"),
+    rules.ObligationStatus.LATE: ("fair", "◐", "Late"),
+    rules.ObligationStatus.MISSING: ("poor", "✗", "Missing"),
+    rules.ObligationStatus.PENDING: ("none", "…", "Not yet due"),
+    rules.ObligationStatus.NOT_REQUIRED: ("none", "–", "Not required"),
+}
+
+
+@register.filter
+def band(percent):
+    return rules.band(percent)
+
+
+@register.simple_tag
+def score_cell(score):
+    kind = rules.band(score)
+    text = "—" if score is None else f"{score:.0f}"
+    label = {
+        "good": _("good"),
+        "fair": _("fair"),
+        "poor": _("poor"),
+        "none": _("nothing to judge"),
+    }[kind]
+    return format_html(
+        '<span class="band band--{}"><span aria-hidden="true">{}</span> {} '
+        '<span class="visually-hidden">({})</span></span>',
+        kind,
+        BAND_SYMBOLS[kind],
+        text,
+        label,
+    )
+
+
+@register.simple_tag
+def ratio_cell(part, whole):
+    share = rules.rate(part, whole)
+    kind = rules.band(None if share is None else 100 * share)
+    if share is None:
+        return format_html(
+            '<span class="band band--none"><span aria-hidden="true">–</span> {}</span>', _("none")
+        )
+    return format_html(
+        '<span class="band band--{}"><span aria-hidden="true">{}</span> {} / {}</span>',
+        kind,
+        BAND_SYMBOLS[kind],
+        part,
+        whole,
+    )
+
+
+@register.simple_tag
+def obligation_cell(obligation):
+    if obligation is None:
+        return "—"
+    kind, symbol, words = OBLIGATION_WORDS[obligation.status]
+    late = ""
+    if obligation.status == rules.ObligationStatus.LATE and obligation.days_late is not None:
+        late = _(" by %(days)d days") % {"days": obligation.days_late}
+    return format_html(
+        '<span class="band band--{}"><span aria-hidden="true">{}</span> {}{}</span>',
+        kind,
+        symbol,
+        _(words),
+        late,
+    )
+
+
+@register.filter
+def percent(value):
+    return "—" if value is None else f"{100 * value:.0f} %"
+
+
+@register.filter
+def weight_of(weights, name):
+    return weights.get(name)
+
+
+@register.simple_tag(takes_context=True)
+def evidence_href(context, state: str, section: str, figure: str = "") -> str:
+    """The evidence page of one figure, for the commitment and year the page shows."""
+    args = [state, section, figure] if figure else [state, section]
+    name = "compliance-evidence" if figure else "compliance-evidence-section"
+    query = urlencode({"commitment": context["commitment"].code, "year": context["year"]})
+    return f"{reverse(name, args=args)}?{query}"
+
+
+FIGURE_LABELS = {
+    ("exercises", "notifiable"): "Notifiable exercises",
+    ("exercises", "timely"): "Exercises notified on time",
+    ("exercises", "late"): "Exercises notified late",
+    ("exercises", "snap"): "Snap exercises",
+    ("exercises", "voluntary"): "Voluntary (sub-threshold) exercise notices",
+    ("exercises", "cancelled"): "Cancelled exercises",
+    ("procurement_notices", "filed"): "Procurement notices",
+    ("procurement_notices", "timely"): "Procurement notices on time",
+    ("procurement_notices", "late"): "Procurement notices filed late",
+    ("calendar", ""): "Annual calendar filings",
+    ("procurement_plan", ""): "Procurement plan filings",
+    ("acknowledgements", "received"): "Versions received",
+    ("acknowledgements", "within_deadline"): "Versions acknowledged in time",
+    ("acknowledgements", "late"): "Versions acknowledged late",
+    ("acknowledgements", "outstanding"): "Versions not acknowledged",
+    ("clarifications", "received"): "Clarification requests received",
+    ("clarifications", "answered_within_deadline"): "Clarification requests answered in time",
+    ("clarifications", "late"): "Clarification requests answered late",
+    ("clarifications", "outstanding"): "Clarification requests not answered",
+    ("findings", ""): "Findings",
+}
+
+
+@register.simple_tag
+def figure_label(section: str, figure: str = "") -> str:
+    return _(FIGURE_LABELS.get((section, figure), section))
+
+
+@register.simple_tag
+def score_bands() -> tuple[int, int]:
+    return rules.SCORE_BANDS
