@@ -32,7 +32,7 @@ from notifications.serializers import (
 )
 from notifications.signing import KEY_PURPOSE
 from registry.keys import public_key_text
-from registry.ledger_api import acknowledgement_receipt, answer_receipt, with_ledger
+from registry.ledger.api import acknowledgement_receipt, answer_receipt, with_ledger
 from registry.models import Notice, NoticeVersion, State
 from registry.selectors import notices_visible_to, official_of
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from notifications.channels import CHANNELS, Outcome
 from notifications.messages import build_messages
 from notifications.models import Delivery, DeliveryAttempt, Endpoint, Event
-from registry import ledger_events
+from registry.ledger import events as ledger_events
 from registry.models import NoticeVersion
 
 log = logging.getLogger(__name__)

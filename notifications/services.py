@@ -23,7 +23,8 @@ from notifications.models import (
     Event,
 )
 from notifications.signing import generate_secret
-from registry import ledger_events, rules
+from registry import rules
+from registry.ledger import events as ledger_events
 from registry.models import LedgerKind, NoticeVersion, Official, State
 from registry.selectors import official_of
 from registry.services import NotPermitted, RegistryError, require_liaison

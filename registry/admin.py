@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from registry import ledger_events
+from registry.ledger import events as ledger_events
 from registry.models import Commitment, Official, Organisation, Participation, State
 
 admin.site.site_header = "Notification registry: secretariat"

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import selectors, services
-from registry.ledger_api import version_receipt, with_ledger
+from registry.ledger.api import version_receipt, with_ledger
 from registry.models import ApiToken, Commitment, Notice, State
 from registry.serializers import (
     AmendmentRequestSerializer,

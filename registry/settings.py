@@ -239,7 +239,7 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
     }
-CELERY_IMPORTS = ["registry.exports", "registry.ledger_tasks"]
+CELERY_IMPORTS = ["registry.compliance.exports", "registry.ledger.tasks"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -262,15 +262,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send-reminders": {"task": "notifications.tasks.send_reminders", "schedule": 60.0},
     "sequence-ledger": {
-        "task": "registry.ledger_tasks.sequence_ledger",
+        "task": "registry.ledger.tasks.sequence_ledger",
         "schedule": LEDGER_SEQUENCE_SECONDS,
     },
     "issue-ledger-checkpoint": {
-        "task": "registry.ledger_tasks.issue_ledger_checkpoint",
+        "task": "registry.ledger.tasks.issue_ledger_checkpoint",
         "schedule": LEDGER_CHECKPOINT_SECONDS,
     },
     "verify-ledger": {
-        "task": "registry.ledger_tasks.verify_ledger",
+        "task": "registry.ledger.tasks.verify_ledger",
         "schedule": LEDGER_VERIFY_SECONDS,
     },
 }

@@ -7,7 +7,9 @@ from rest_framework.routers import DefaultRouter
 
 from notifications.urls import api_patterns as notification_api_patterns
 from notifications.urls import web_patterns as notification_web_patterns
-from registry import api, compliance_api, ledger_api
+from registry import api
+from registry.compliance import api as compliance_api
+from registry.ledger import api as ledger_api
 
 router = DefaultRouter()
 router.register("notices", api.NoticeViewSet, basename="notice")
@@ -39,5 +41,5 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("", include("registry.web_urls")),
     path("", include(notification_web_patterns)),
-    path("", include("registry.ledger_views")),
+    path("", include("registry.ledger.views")),
 ]

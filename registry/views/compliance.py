@@ -17,9 +17,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from registry import charts, compliance, rules, selectors, services
-from registry.compliance_forms import ExportForm, FindingForm, PeriodForm, TrendForm
-from registry.exports import build_export, request_export
+from registry import compliance, rules, selectors, services
+from registry.compliance import charts
+from registry.compliance.exports import build_export, request_export
+from registry.compliance.forms import ExportForm, FindingForm, PeriodForm, TrendForm
 from registry.models import Commitment, ReportExport, State
 
 from .access import official, registry_page

@@ -282,8 +282,8 @@ def test_services_refuse_non_recipients(notice, seeded):
 
 
 def test_imported_history_is_never_chased(seeded, wb_rta):
-    from registry.history import HistoricalNotice, HistoricalVersion, import_notice
     from registry.models import State
+    from registry.services.history import HistoricalNotice, HistoricalVersion, import_notice
     from tests.factories import exercise as exercise_content
 
     filed_at = timezone.now() - dt.timedelta(days=30)

@@ -1,6 +1,6 @@
 """The compliance engine against small histories whose reports are computed by hand.
 
-Every history is imported with its original times (registry.history), under WB-RTA:
+Every history is imported with its original times (registry.services.history), under WB-RTA:
 42 days' lead, 1,500 troops, calendar due 15 November of the year before, plan due
 31 January, procurement notices within 30 days, 72 hours to acknowledge, 48 to answer.
 """
@@ -14,8 +14,8 @@ import pytest
 
 from notifications.models import Clarification, Delivery
 from registry.compliance import compliance_report
-from registry.history import HistoricalNotice, HistoricalVersion, import_notice
 from registry.models import Finding, State
+from registry.services.history import HistoricalNotice, HistoricalVersion, import_notice
 from tests import factories
 from tests.conftest import user
 

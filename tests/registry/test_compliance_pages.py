@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from registry.exports import build_export
+from registry.compliance.exports import build_export
 from registry.models import Finding, ReportExport
 from tests.conftest import PASSWORD, user
 from tests.registry.test_compliance import YEAR, at, exercise, filed, history

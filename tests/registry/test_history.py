@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from notifications.models import Acknowledgement, Clarification, Delivery
 from registry.compliance import compliance_report
-from registry.demo_history import HistoryGenerator, participants_by_commitment
+from registry.management.demo_history import HistoryGenerator, participants_by_commitment
 from registry.models import (
     Commitment,
     Finding,

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from notifications import dispatch, services
 from notifications.models import Delivery, Route
-from registry import ledger, ledger_checkpoints, merkle
-from registry.ledger_events import version_document
-from registry.ledger_verify import verify_log
+from registry import ledger
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger import merkle
+from registry.ledger.events import version_document
+from registry.ledger.verify import verify_log
 from registry.models import (
     Commitment,
     LedgerCheckpoint,
@@ -240,7 +242,7 @@ def saved_form(instance):
 
 
 def ledger_events_fingerprint(secret: str) -> str:
-    from registry.ledger_events import fingerprint
+    from registry.ledger.events import fingerprint
 
     return fingerprint(secret)
 
@@ -340,7 +342,7 @@ class TestVerification:
 
 class TestTasks:
     def test_beat_tasks_sequence_sign_and_verify(self, liaison_rs, wb_rta, start):
-        from registry import ledger_tasks
+        from registry.ledger import tasks as ledger_tasks
         from registry.models import LedgerVerification
 
         file_exercise(liaison_rs, wb_rta)

@@ -10,7 +10,9 @@ import yaml
 
 from notifications import services
 from notifications.links import acknowledgement_token
-from registry import ledger, ledger_checkpoints, merkle
+from registry import ledger
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger import merkle
 from registry.models import LedgerEntry, LedgerVerification
 from tests.factories import file_exercise
 from tests.registry.test_api import ahead, exercise_body, filing
@@ -235,7 +237,7 @@ class TestPages:
         assert client.post("/ledger/verify/").status_code == 403
 
     def test_a_verification_run_is_shown(self, client, monitor_eu, vd11_filing):
-        from registry.ledger_runs import run_verification
+        from registry.ledger.runs import run_verification
 
         run = run_verification()
         assert run.status == "passed" and run.entries_checked == ledger.tree_size()

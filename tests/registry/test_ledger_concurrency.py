@@ -13,8 +13,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
 
-from registry import ledger, ledger_checkpoints, merkle
-from registry.ledger_verify import verify_log
+from registry import ledger
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger import merkle
+from registry.ledger.verify import verify_log
 from registry.models import Commitment, LedgerEntry, LedgerSubmission, NoticeVersion
 from tests.factories import file_exercise
 

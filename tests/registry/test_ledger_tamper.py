@@ -12,10 +12,13 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from registry import ledger, ledger_checkpoints, ledger_client, merkle
-from registry.ledger_checkpoints import public_key_info
-from registry.ledger_verify import verify_log
-from registry.ledger_views import receipt_document
+from registry import ledger
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger import client as ledger_client
+from registry.ledger import merkle
+from registry.ledger.checkpoints import public_key_info
+from registry.ledger.verify import verify_log
+from registry.ledger.views import receipt_document
 from registry.models import (
     ApiToken,
     ImmutableRecordError,

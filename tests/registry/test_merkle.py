@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import merkle
+from registry.ledger import merkle
 
 # The CT reference leaves and the roots of their first 1..8 (transparency-dev/merkle
 # testonly/constants.go: LeafInputs, RootHashes).

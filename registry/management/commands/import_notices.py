@@ -1,4 +1,4 @@
-"""Load historical notices from a JSON-lines file (format: ``registry.history``)."""
+"""Load historical notices from a JSON-lines file (format: ``registry.services.history``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DataError, IntegrityError, transaction
 
-from registry.history import import_notice, parse_line
 from registry.services import RegistryError
+from registry.services.history import import_notice, parse_line
 
 DEFAULT_USER = "secretariat"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from registry.ledger_checkpoints import issue_checkpoint, latest_checkpoint
+from registry.ledger.checkpoints import issue_checkpoint, latest_checkpoint
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from registry.demo_history import seed_history
+from registry.management.demo_history import seed_history
 from registry.models import Commitment, Organisation, Participation, State
 from registry.seed_data import COMMITMENTS, ORGANISATIONS, STATES
 from registry.services import onboard_official

@@ -6,8 +6,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from registry.ledger_runs import finish
-from registry.ledger_verify import verify_log
+from registry.ledger.runs import finish
+from registry.ledger.verify import verify_log
 from registry.models import LedgerVerification
 
 

@@ -21,9 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry import ledger, ledger_checkpoints, merkle
-from registry.ledger import b64
-from registry.ledger_events import VERSION_KINDS, rebuild_many
+from registry import ledger
+from registry.ledger import b64, merkle
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger.events import VERSION_KINDS, rebuild_many
 from registry.models import LedgerCheckpoint, LedgerEntry, LedgerKind
 from registry.selectors import official_of
 

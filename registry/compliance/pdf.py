@@ -12,7 +12,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registry.exports import Progress
+from registry.compliance.exports import Progress
 
 STATUS_WORDS = {
     "on_time": "On time",

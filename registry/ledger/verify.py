@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef
 
 from notifications.models import Acknowledgement, Clarification
-from registry import ledger, merkle
+from registry import ledger
 from registry.keys import public_key_bytes
-from registry.ledger_checkpoints import KEY_PURPOSE, NoteError, open_note, origin
-from registry.ledger_events import SOURCES, VERSION_KINDS, rebuild_many
+from registry.ledger import merkle
+from registry.ledger.checkpoints import KEY_PURPOSE, NoteError, open_note, origin
+from registry.ledger.events import SOURCES, VERSION_KINDS, rebuild_many
 from registry.models import (
     LedgerCheckpoint,
     LedgerEntry,

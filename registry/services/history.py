@@ -43,12 +43,16 @@ from django.utils.translation import gettext as _
 from notifications import services as notification_services
 from notifications.dispatch import endpoints_of
 from notifications.models import Clarification, Delivery, Endpoint, Event, Route
-from registry import ledger_events, rules, services
+from registry import rules
+from registry.ledger import events as ledger_events
 from registry.models import Commitment, LedgerKind, Notice, NoticeVersion, State
 from registry.notice_content import content_kind, version_content
 from registry.selectors import takes_part
 from registry.serializers import KIND_SERIALIZERS
 from registry.vocabulary import NoticeKind, NoticeStatus
+
+from . import notices
+from .errors import Filing, RegistryError
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class HistoricalNotice:
     clarifications: list[HistoricalClarification] = field(default_factory=list)
 
 
-def import_notice(record: HistoricalNotice) -> services.Filing:
+def import_notice(record: HistoricalNotice) -> Filing:
     """Write a notice and its versions with their original times; an identical repeat is a no-op.
 
     The returned ``Filing`` has ``created`` false for a repeat.
@@ -93,15 +97,15 @@ def import_notice(record: HistoricalNotice) -> services.Filing:
     handler = content_kind(record.kind)
     first = record.versions[0]
     _check_times(record)
-    rows = services._build(handler, record.kind, first.content or {})
-    digest = services.submission_digest(record.commitment, record.kind, handler.as_dict(rows))
-    replay = services._replay(record.state, record.client_ref, digest)
+    rows = notices._build(handler, record.kind, first.content or {})
+    digest = notices.submission_digest(record.commitment, record.kind, handler.as_dict(rows))
+    replay = notices._replay(record.state, record.client_ref, digest)
     if replay is not None:
         return replay
     if not takes_part(
         record.state, record.commitment, rules.local_date(record.commitment, first.filed_at)
     ):
-        raise services.RegistryError(
+        raise RegistryError(
             _("The state did not take part in the commitment on that date."),
             {
                 "filed_at": [
@@ -111,7 +115,7 @@ def import_notice(record: HistoricalNotice) -> services.Filing:
             },
         )
     with transaction.atomic():
-        filing = services._write_new_notice(
+        filing = notices._write_new_notice(
             user=record.filed_by,
             state=record.state,
             commitment=record.commitment,
@@ -128,17 +132,17 @@ def import_notice(record: HistoricalNotice) -> services.Filing:
         versions = {version.number: version for version in notice.versions.all()}
         _import_acknowledgements(versions, record.acknowledgements)
         _import_clarifications(notice, versions, record)
-    return services.Filing(notice=notice, version=versions[len(versions)])
+    return Filing(notice=notice, version=versions[len(versions)])
 
 
 def _import_version(notice: Notice, handler, later: HistoricalVersion, user) -> None:
     previous = notice.current_version
     assert previous is not None  # the first version is written before any later one
     content = later.content if later.content is not None else version_content(previous, notice.kind)
-    services._write_version(
+    notices._write_version(
         notice,
         handler,
-        services._build(handler, notice.kind, content),
+        notices._build(handler, notice.kind, content),
         status=later.status,
         user=user,
         reason=later.reason,
@@ -151,12 +155,12 @@ def _check_times(record: HistoricalNotice) -> None:
     now = timezone.now()
     times = [version.filed_at for version in record.versions]
     if times != sorted(times):
-        raise services.RegistryError(
+        raise RegistryError(
             _("Versions must be in order of time."),
             {"amendments": [_("Each version must be filed after the one before it.")]},
         )
     if times[-1] > now:
-        raise services.RegistryError(
+        raise RegistryError(
             _("Historical versions must be in the past."),
             {"filed_at": [_("A version is filed in the future.")]},
         )
@@ -167,7 +171,7 @@ def _check_times(record: HistoricalNotice) -> None:
         if question.answered_at is not None and not (
             question.asked_at <= question.answered_at <= now
         ):
-            raise services.RegistryError(
+            raise RegistryError(
                 _("An answer must come after its question, and in the past."),
                 {"clarifications": [_("answered_at is before asked_at or in the future.")]},
             )
@@ -175,12 +179,12 @@ def _check_times(record: HistoricalNotice) -> None:
 
 def _check_response(record: HistoricalNotice, key: str, number: int, at: dt.datetime, now) -> None:
     if not 1 <= number <= len(record.versions):
-        raise services.RegistryError(
+        raise RegistryError(
             _("No version %(n)d to respond to.") % {"n": number},
             {key: [_("No version %(n)d in this notice.") % {"n": number}]},
         )
     if not record.versions[number - 1].filed_at <= at <= now:
-        raise services.RegistryError(
+        raise RegistryError(
             _("A response must come after the version it concerns, and in the past."),
             {
                 key: [
@@ -207,7 +211,7 @@ def _import_clarifications(
     for item in record.clarifications:
         version = versions[item.version]
         if not version.recipients.filter(pk=item.state).exists():
-            raise services.RegistryError(
+            raise RegistryError(
                 _("Only a recipient of a version can ask about it."),
                 {
                     "clarifications": [
@@ -260,16 +264,16 @@ def parse_line(data: dict[str, Any], default_user) -> HistoricalNotice:
     ``ValueError`` for a value of the wrong form.
     """
     if not isinstance(data, dict):
-        raise services.RegistryError(_("A line must be a JSON object."))
+        raise RegistryError(_("A line must be a JSON object."))
     kind = data.get("kind")
     if kind not in NoticeKind.values:
-        raise services.RegistryError(_("Unknown kind of notice."), {"kind": [str(kind)]})
+        raise RegistryError(_("Unknown kind of notice."), {"kind": [str(kind)]})
     filed_by = _user(data.get("filed_by"), default_user)
     return HistoricalNotice(
         state=_state(data["state"]),
         commitment=_commitment(data["commitment"]),
         kind=kind,
-        client_ref=services._clean_client_ref(str(data["client_ref"])),
+        client_ref=notices._clean_client_ref(str(data["client_ref"])),
         filed_by=filed_by,
         versions=_versions(kind, data),
         acknowledgements=[
@@ -313,7 +317,7 @@ def _clarification(data: dict[str, Any], default_user, filer) -> HistoricalClari
     question = str(data.get("question") or "").strip()
     answer = str(data.get("answer") or "").strip()
     if not question or (answered_at is not None and not answer):
-        raise services.RegistryError(
+        raise RegistryError(
             _("A clarification needs its question, and an answered one its answer."),
             {"clarifications": [_("Give question, and answer with answered_at.")]},
         )
@@ -332,14 +336,14 @@ def _clarification(data: dict[str, Any], default_user, filer) -> HistoricalClari
 def _content(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     serializer = KIND_SERIALIZERS[kind](data=data.get(kind))
     if not serializer.is_valid():
-        raise services.RegistryError(_("The notice has errors."), {kind: serializer.errors})
+        raise RegistryError(_("The notice has errors."), {kind: serializer.errors})
     return serializer.validated_data
 
 
 def _time(data: dict[str, Any], key: str) -> dt.datetime:
     moment = parse_datetime(str(data.get(key, "")))
     if moment is None or moment.tzinfo is None:
-        raise services.RegistryError(
+        raise RegistryError(
             _("Give %(key)s as an ISO 8601 time with its offset.") % {"key": key},
             {key: [_("An ISO 8601 time with its offset.")]},
         )
@@ -349,16 +353,14 @@ def _time(data: dict[str, Any], key: str) -> dt.datetime:
 def _state(code: Any) -> State:
     state = State.objects.filter(pk=str(code)).first()
     if state is None:
-        raise services.RegistryError(
-            _("Unknown state %(code)s.") % {"code": code}, {"state": [str(code)]}
-        )
+        raise RegistryError(_("Unknown state %(code)s.") % {"code": code}, {"state": [str(code)]})
     return state
 
 
 def _commitment(code: Any) -> Commitment:
     commitment = Commitment.objects.filter(code=str(code)).first()
     if commitment is None:
-        raise services.RegistryError(
+        raise RegistryError(
             _("Unknown commitment %(code)s.") % {"code": code}, {"commitment": [str(code)]}
         )
     return commitment

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from registry import ledger, ledger_checkpoints
-from registry.ledger_runs import run_verification
+from registry import ledger
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger.runs import run_verification
 
 VERIFY_TIME_LIMIT = 6 * 3600
 

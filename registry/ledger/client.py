@@ -1,6 +1,6 @@
 """Check the registry's evidence log from outside, trusting nothing but its pinned public key.
 
-    python -m registry.ledger_client --url https://registry.example.org \\
+    python -m registry.ledger.client --url https://registry.example.org \\
         --token rg_… --key 'registry.example.org/ledger+1a2b3c4d+AdG…' \\
         --state ledger-state.json [--audit] [receipt.json …]
 
@@ -337,7 +337,7 @@ def first_bad_leaf(registry: Registry, latest: Checkpoint, leaves: list[bytes]) 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m registry.ledger_client",
+        prog="python -m registry.ledger.client",
         description="Verify the registry's evidence log with its pinned public key.",
     )
     parser.add_argument("--url", default=os.environ.get("REGISTRY_URL"), help="registry address")

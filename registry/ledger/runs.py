@@ -8,7 +8,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from registry.ledger_verify import Report, verify_log
+from registry.ledger.verify import Report, verify_log
 from registry.models import LedgerVerification
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def request_verification(user) -> LedgerVerification:
 
 
 def _enqueue(verification_id: int) -> None:
-    from registry.ledger_tasks import verify_ledger
+    from registry.ledger.tasks import verify_ledger
 
     try:
         verify_ledger.delay(verification_id)

@@ -10,21 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import dispatch
-from registry import ledger_events, rules
+from registry import rules
+from registry.ledger import events as ledger_events
 from registry.models import (
     Commitment,
-    Finding,
     Notice,
     NoticeVersion,
     Official,
@@ -41,42 +39,10 @@ from registry.notice_content import (
 from registry.selectors import official_of, recipient_codes, takes_part
 from registry.vocabulary import NoticeKind, NoticeStatus
 
+from .errors import ConflictError, Filing, NotPermitted, RegistryError
+from .findings import flag_exercise
+
 MAX_REASON_LENGTH = 2000
-
-
-class RegistryError(Exception):
-    """A request the registry refuses. ``errors`` maps field names to messages (400)."""
-
-    status_code = 400
-
-    def __init__(self, message: str, errors: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
-class NotPermitted(RegistryError, PermissionDenied):
-    """The user may see the object but not do this to it (403).
-
-    Also a Django ``PermissionDenied``, so a page that lets it escape answers 403.
-    """
-
-    status_code = 403
-
-
-class ConflictError(RegistryError):
-    """The request contradicts what the registry already holds (409)."""
-
-    status_code = 409
-
-
-@dataclass(frozen=True)
-class Filing:
-    """The outcome of a write: the notice, the version it produced, and whether it is new."""
-
-    notice: Notice
-    version: NoticeVersion
-    created: bool = True
 
 
 # --- who may write ---------------------------------------------------------------------
@@ -266,120 +232,6 @@ def _write_version(
     return version
 
 
-# --- findings ---------------------------------------------------------------------------------
-
-FINDING_COUNT_LABELS = {
-    "troops": _("troops"),
-    "battle_tanks": _("battle tanks"),
-    "acv": _("armoured combat vehicles"),
-    "artillery": _("artillery pieces"),
-    "airborne_amphibious_troops": _("airborne or amphibious troops"),
-}
-
-
-MONITOR_FINDING_KINDS = (Finding.Kind.UNNOTIFIED_ACTIVITY, Finding.Kind.NOTE)
-
-
-def record_finding(*, user, commitment: Commitment, state: State, kind: str, **fields) -> Finding:
-    """A monitor records a finding: an activity observed but never notified, or a note on a
-    notice. Only monitors of an organisation granted the commitment may."""
-    official = official_of(user)
-    if official is None or not official.organisation_id:
-        raise NotPermitted(_("Only monitors record findings."))
-    if not commitment.monitoring_organisations.filter(pk=official.organisation_id).exists():
-        raise NotPermitted(_("Your organisation does not monitor this commitment."))
-    if kind not in MONITOR_FINDING_KINDS:
-        raise RegistryError(_("Monitors record unnotified activities or notes."), {"kind": [kind]})
-    finding = Finding(
-        kind=kind,
-        commitment=commitment,
-        state=state,
-        organisation_id=official.organisation_id,
-        recorded_by=user,
-        **fields,
-    )
-    finding.year = _finding_year(finding)
-    try:
-        finding.full_clean()
-    except ValidationError as exc:
-        raise RegistryError(
-            _("The finding has errors; nothing was recorded."), exc.message_dict
-        ) from exc
-    finding.save()
-    return finding
-
-
-def _finding_year(finding: Finding) -> int:
-    """A note counts in its notice's year (an exercise's start); an activity in its first day."""
-    notice = finding.notice
-    if notice is not None:
-        if notice.commitment_id != finding.commitment_id or notice.state_id != finding.state_id:
-            raise RegistryError(
-                _("The notice is not one of this state's under this commitment."), {"notice": []}
-            )
-        exercise = getattr(notice.current_version, "exercise", None)
-        return exercise.start_date.year if exercise else notice.year
-    if finding.observed_from is None:
-        raise RegistryError(
-            _("Give the first day the activity was observed."),
-            {"observed_from": [_("This field is required.")]},
-        )
-    return finding.observed_from.year
-
-
-def flag_exercise(
-    notice: Notice, version: NoticeVersion, content: dict[str, Any], previous: dict[str, Any] | None
-) -> list[Finding]:
-    """The registry's own findings on an exercise version: sizes declared just under a
-    threshold (once per notice), and an amendment that raises a size to a threshold."""
-    commitment = notice.commitment
-    flags = []
-    near = rules.near_thresholds(commitment, content)
-    already_near = (
-        notice.findings.filter(kind=Finding.Kind.NEAR_THRESHOLD).exists() if previous else False
-    )
-    if near and not already_near:
-        flags.append(
-            (Finding.Kind.NEAR_THRESHOLD, _describe_counts(commitment, content, near, "under"))
-        )
-    raised = rules.raised_above_thresholds(commitment, previous, content) if previous else []
-    if raised:
-        flags.append(
-            (Finding.Kind.RAISED_AFTER_FILING, _describe_counts(commitment, content, raised, "to"))
-        )
-    return [
-        Finding.objects.create(
-            kind=kind,
-            commitment=commitment,
-            state_id=notice.state_id,
-            notice=notice,
-            year=content["start_date"].year,
-            note=f"{notice.reference} v{version.number}: {note}",
-        )
-        for kind, note in flags
-    ]
-
-
-def _describe_counts(
-    commitment: Commitment, content: dict[str, Any], names: list[str], how: str
-) -> str:
-    parts = []
-    for name in names:
-        limit = getattr(commitment, rules.NOTIFIABILITY_THRESHOLDS[name])
-        label = FINDING_COUNT_LABELS[name]
-        if how == "under":
-            parts.append(
-                _("%(value)s %(what)s declared, just under the threshold of %(limit)s")
-                % {"value": content[name], "what": label, "limit": limit}
-            )
-        else:
-            parts.append(
-                _("%(what)s raised to %(value)s after filing (threshold %(limit)s)")
-                % {"value": content[name], "what": label, "limit": limit}
-            )
-    return "; ".join(parts)
-
-
 def next_sequence(state: State, kind: str, year: int) -> int:
     """The next number of a state's references of one kind in one year, in one statement.
 
@@ -467,49 +319,3 @@ class _DigestEncoder(DjangoJSONEncoder):
         if isinstance(o, Decimal):
             return format(o.normalize(), "f")
         return super().default(o)
-
-
-# --- officials -------------------------------------------------------------------------
-
-ROLES = ("liaison", "counterpart", "monitor", "secretariat")
-
-
-def onboard_official(
-    *,
-    username: str,
-    roles: list[str],
-    state: State | None = None,
-    organisation=None,
-    email: str = "",
-    password: str | None = None,
-) -> Official:
-    """Create or update a user and their registry role; the roles given replace the old ones."""
-    from django.contrib.auth import get_user_model
-
-    unknown = sorted(set(roles) - set(ROLES))
-    if unknown or not roles:
-        raise RegistryError(_("Give roles among: %s.") % ", ".join(ROLES), {"role": unknown})
-    is_secretariat = "secretariat" in roles
-    if ("monitor" in roles) != (organisation is not None):
-        raise RegistryError(_("A monitor needs an organisation, and only a monitor has one."))
-    if bool({"liaison", "counterpart"} & set(roles)) != (state is not None):
-        raise RegistryError(_("A liaison or counterpart needs a state, and only they have one."))
-    with transaction.atomic():
-        user, _created = get_user_model().objects.get_or_create(username=username)
-        user.email = email or user.email
-        user.is_staff = user.is_superuser = is_secretariat
-        if password is not None:
-            user.set_password(password)
-        user.save()
-        official, _created = Official.objects.update_or_create(
-            user=user,
-            defaults={
-                "state": state,
-                "organisation": organisation,
-                "is_liaison": "liaison" in roles,
-                "is_counterpart": "counterpart" in roles,
-                "is_secretariat": is_secretariat,
-            },
-        )
-        ledger_events.record_roles_if_changed(user)
-    return official

@@ -117,7 +117,7 @@ def render_export(export: ReportExport, progress: Progress) -> bytes:
     progress(40)
     if export.format == ReportExport.Format.CSV:
         return csv_bytes(header, documents, progress)
-    from registry.pdf import pdf_bytes
+    from registry.compliance.pdf import pdf_bytes
 
     return pdf_bytes(header, documents, progress)
 

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from registry import ledger, ledger_checkpoints
+from registry import ledger
 from registry.ledger import b64
-from registry.ledger_events import VERSION_KINDS
-from registry.ledger_runs import STALE_AFTER, latest_verification, request_verification
+from registry.ledger import checkpoints as ledger_checkpoints
+from registry.ledger.events import VERSION_KINDS
+from registry.ledger.runs import STALE_AFTER, latest_verification, request_verification
 from registry.models import LedgerEntry, LedgerSubmission, LedgerVerification
 from registry.views import official, registry_page, visible_notice
 

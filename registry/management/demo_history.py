@@ -15,7 +15,7 @@ through ``registry.rules``.
 
 The generation is deterministic: each state and year draws from its own ``random.Random``
 with a fixed seed, whatever the date, and everything dated after ``now`` is left out. The
-lines are the import format of ``registry.history`` with fixed ``client_ref``s, so a second
+lines are the import format of ``registry.services.history`` with fixed ``client_ref``s, so a second
 run imports nothing new, and findings are matched on what was observed. A run on a later day
 adds what was filed in between; notices already there keep the versions and responses they
 were imported with.
@@ -38,8 +38,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry import rules, services
-from registry.history import import_notice, parse_line
 from registry.models import Commitment, Finding, Organisation, Participation, State
+from registry.services.history import import_notice, parse_line
 
 #: Chosen among a few seeds so that every case the compliance pages explain appears at least
 #: once (a near-threshold size, a late answer, an unanswered question, a moved start, …).

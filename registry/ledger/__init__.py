@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from registry import merkle
+from registry.ledger import merkle
 from registry.models import (
     LedgerEntry,
     LedgerHead,
@@ -104,7 +104,7 @@ def record(
 
     ``notice``, ``state`` and ``commitment`` (instances or primary keys) say who may read
     the payload; ``source_id`` names the row the payload is derived from, so that
-    ``verify_ledger`` can recompute it (see ``registry.ledger_events.SOURCES``).
+    ``verify_ledger`` can recompute it (see ``registry.ledger.events.SOURCES``).
     """
     event = Event(
         kind=kind,
