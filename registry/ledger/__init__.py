@@ -140,8 +140,15 @@ def record_many(events: Sequence[Event]) -> list[LedgerSubmission]:
             )
         )
     LedgerSubmission.objects.bulk_create(submissions)
-    transaction.on_commit(sequence_after_commit)
+    _sequence_once_committed()
     return submissions
+
+
+def _sequence_once_committed() -> None:
+    """Sequence after the transaction commits: once, however many events it recorded."""
+    queued = connection.run_on_commit if connection.in_atomic_block else []
+    if not any(callback is sequence_after_commit for _, callback, _ in queued):
+        transaction.on_commit(sequence_after_commit)
 
 
 def _pk(value) -> Any:

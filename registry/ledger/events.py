@@ -31,7 +31,7 @@ from django.utils import timezone
 from notifications.models import Acknowledgement, Clarification, DeliveryAttempt, Endpoint
 from registry import ledger
 from registry.ledger import iso
-from registry.models import Commitment, LedgerKind, NoticeVersion
+from registry.models import Commitment, Finding, LedgerKind, NoticeVersion
 from registry.notice_content import (
     content_prefetches,
     content_select_related,
@@ -386,6 +386,54 @@ def load_endpoints(ids: Iterable[int]) -> dict[int, Endpoint]:
     return {row.pk: row for row in Endpoint.objects.filter(pk__in=list(ids))}
 
 
+# --- findings ----------------------------------------------------------------------------------
+
+
+def finding_document(finding: Finding) -> dict[str, Any]:
+    """A monitor's finding, or one the registry flagged by itself (``organisation`` empty)."""
+    return {
+        "finding_id": finding.pk,
+        "kind": finding.kind,
+        "commitment": finding.commitment.code,
+        "state": finding.state_id,
+        "year": finding.year,
+        "reference": finding.notice.reference if finding.notice_id else None,
+        "organisation": finding.organisation_id,
+        "recorded_by": _username(finding.recorded_by),
+        "recorded_at": iso(finding.recorded_at),
+        "observed_from": jsonable(finding.observed_from),
+        "observed_to": jsonable(finding.observed_to),
+        "area_description": finding.area_description,
+        "area_polygon": finding.area_polygon,
+        "estimated": {
+            "troops": finding.estimated_troops,
+            "battle_tanks": finding.estimated_battle_tanks,
+            "acv": finding.estimated_acv,
+            "artillery": finding.estimated_artillery,
+        },
+        "sources": finding.sources,
+        "note": finding.note,
+    }
+
+
+def record_finding(finding: Finding) -> None:
+    ledger.record(
+        LedgerKind.FINDING_RECORDED,
+        finding_document(finding),
+        notice=finding.notice_id,
+        state=finding.state_id,
+        commitment=finding.commitment_id,
+        source_id=finding.pk,
+    )
+
+
+def load_findings(ids: Iterable[int]) -> dict[int, Finding]:
+    rows = Finding.objects.filter(pk__in=list(ids)).select_related(
+        "commitment", "notice", "recorded_by"
+    )
+    return {row.pk: row for row in rows}
+
+
 # --- how verification recomputes each kind ---------------------------------------------------
 
 
@@ -426,6 +474,10 @@ register_source(
 register_source(
     [LedgerKind.CLARIFICATION_ASKED, LedgerKind.CLARIFICATION_ANSWERED],
     Source(load_clarifications, lambda c, k: (k, clarification_document(c, k))),
+)
+register_source(
+    [LedgerKind.FINDING_RECORDED],
+    Source(load_findings, lambda f, k: (k, finding_document(f))),
 )
 register_source(
     [LedgerKind.ENDPOINT_KEY_ROTATED],

@@ -40,6 +40,9 @@ from registry.models import (
 
 CHUNK = 2000
 
+#: Tree nodes looked up per query.
+NODE_BATCH = 200
+
 
 class Mismatch(Exception):
     """The first thing that does not match; ``where`` names the entry or checkpoint."""
@@ -165,12 +168,12 @@ class _Verifier:
     def check_nodes(self, created: dict[merkle.Node, tuple[bytes, int]]) -> None:
         if not created:
             return
-        stored = {
-            (level, index): bytes(value)
-            for level, index, value in LedgerNode.objects.filter(pk__in=list(created)).values_list(
-                "level", "index", "hash"
-            )
-        }
+        stored = {}
+        nodes = list(created)
+        for start in range(0, len(nodes), NODE_BATCH):  # SQLite limits an expression's size
+            rows = LedgerNode.objects.filter(pk__in=nodes[start : start + NODE_BATCH])
+            for level, index, value in rows.values_list("level", "index", "hash"):
+                stored[(level, index)] = bytes(value)
         for node, (value, last_index) in sorted(created.items(), key=lambda item: item[1][1]):
             if stored.get(node) != value:
                 first = node[1] << node[0]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from registry import rules
+from registry.ledger import events as ledger_events
 from registry.models import Commitment, Finding, Notice, NoticeVersion, State
 from registry.selectors import official_of
 
@@ -50,7 +52,9 @@ def record_finding(*, user, commitment: Commitment, state: State, kind: str, **f
         raise RegistryError(
             _("The finding has errors; nothing was recorded."), exc.message_dict
         ) from exc
-    finding.save()
+    with transaction.atomic():
+        finding.save()
+        ledger_events.record_finding(finding)
     return finding
 
 
@@ -92,8 +96,9 @@ def flag_exercise(
         flags.append(
             (Finding.Kind.RAISED_AFTER_FILING, _describe_counts(commitment, content, raised, "to"))
         )
-    return [
-        Finding.objects.create(
+    findings = []
+    for kind, note in flags:
+        finding = Finding.objects.create(
             kind=kind,
             commitment=commitment,
             state_id=notice.state_id,
@@ -101,8 +106,9 @@ def flag_exercise(
             year=content["start_date"].year,
             note=f"{notice.reference} v{version.number}: {note}",
         )
-        for kind, note in flags
-    ]
+        ledger_events.record_finding(finding)
+        findings.append(finding)
+    return findings
 
 
 def _describe_counts(

@@ -249,3 +249,31 @@ class TestExports:
         build_export(job.pk)
         rows = bytes(ReportExport.objects.get(pk=job.pk).content).decode().splitlines()
         assert [line.split(",")[1] for line in rows if line.startswith(str(YEAR))] == ["HR"]
+
+
+class TestFindingsInTheLog:
+    def test_findings_are_logged_and_a_rewritten_note_is_named(self, api, seeded, monitor_eu, wb_rta):
+        from registry import ledger
+        from registry.ledger.verify import verify_log
+        from registry.models import LedgerEntry
+
+        api.as_user(monitor_eu).post(
+            "/api/v1/findings/",
+            {"commitment": "WB-RTA", "state": "RS", "kind": "unnotified_activity",
+             "observed_from": f"{YEAR}-10-01", "note": "Seen from the air."},
+            format="json",
+        )
+        ledger.sequence_pending()
+        entry = LedgerEntry.objects.get(kind="finding.recorded")
+        assert b"Seen from the air." in bytes(entry.payload)
+        assert verify_log().problem is None
+        Finding.objects.filter(pk=entry.source_id).update(note="Nothing was seen.")
+        assert verify_log().problem.entry == entry.index
+
+    def test_registry_flags_are_logged_too(self, seeded, wb_rta):
+        from registry import ledger
+        from registry.models import LedgerEntry
+
+        history("RS", wb_rta, "exercise", [filed(at(3, 1), exercise(dt.date(YEAR, 6, 1), 1480))])
+        ledger.sequence_pending()
+        assert LedgerEntry.objects.filter(kind="finding.recorded").count() == 1
