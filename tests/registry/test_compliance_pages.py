@@ -252,15 +252,22 @@ class TestExports:
 
 
 class TestFindingsInTheLog:
-    def test_findings_are_logged_and_a_rewritten_note_is_named(self, api, seeded, monitor_eu, wb_rta):
+    def test_findings_are_logged_and_a_rewritten_note_is_named(
+        self, api, seeded, monitor_eu, wb_rta
+    ):
         from registry import ledger
         from registry.ledger.verify import verify_log
         from registry.models import LedgerEntry
 
         api.as_user(monitor_eu).post(
             "/api/v1/findings/",
-            {"commitment": "WB-RTA", "state": "RS", "kind": "unnotified_activity",
-             "observed_from": f"{YEAR}-10-01", "note": "Seen from the air."},
+            {
+                "commitment": "WB-RTA",
+                "state": "RS",
+                "kind": "unnotified_activity",
+                "observed_from": f"{YEAR}-10-01",
+                "note": "Seen from the air.",
+            },
             format="json",
         )
         ledger.sequence_pending()
