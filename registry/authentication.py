@@ -15,7 +15,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str):
         token = (
             ApiToken.objects.active()
-            .select_related("user", "user__official")
+            .select_related("user", "user__official", "user__official__state")
             .filter(key_hash=hash_token(key))
             .first()
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -50,20 +51,27 @@ class Content:
 
 
 def field_values(instance: models.Model) -> dict[str, Any]:
-    """A row's content fields as plain values (country codes, not ``Country`` objects)."""
+    """A row's content fields as plain values, normalised as the database gives them back.
+
+    Country codes rather than ``Country`` objects, several countries sorted and once each,
+    decimals to their field's places: the content of a row just built equals the content of
+    the same row read back, so digests, "changes nothing" checks and the log agree.
+    """
     values = {}
     for model_field in instance._meta.concrete_fields:
         if model_field.name in BOOKKEEPING_FIELDS:
             continue
-        values[model_field.name] = _plain(getattr(instance, model_field.name))
+        values[model_field.name] = _plain(model_field, getattr(instance, model_field.name))
     return values
 
 
-def _plain(value: Any) -> Any:
+def _plain(model_field: models.Field, value: Any) -> Any:
     if isinstance(value, Country):
         return value.code or ""
-    if isinstance(value, (list, MultipleCountriesDescriptor)):
-        return [_plain(item) for item in value]
+    if isinstance(value, MultipleCountriesDescriptor):
+        return sorted({country.code for country in value})
+    if isinstance(value, Decimal) and isinstance(model_field, models.DecimalField):
+        return value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
     return value
 
 

@@ -71,19 +71,18 @@ def participations_on(commitment: Commitment, day: dt.date) -> QuerySet[Particip
     return commitment.participations.on(day)
 
 
+def participant_codes(commitment: Commitment, day: dt.date) -> set[str]:
+    """The states taking part in the commitment on ``day``."""
+    return set(participations_on(commitment, day).values_list("state_id", flat=True))
+
+
 def takes_part(state: State, commitment: Commitment, day: dt.date) -> bool:
-    return participations_on(commitment, day).filter(state=state).exists()
+    return state.pk in participant_codes(commitment, day)
 
 
 def recipient_codes(commitment: Commitment, filing_state: State, day: dt.date) -> list[str]:
     """The other participants of the commitment on ``day``: who receives a version filed then."""
-    codes = (
-        participations_on(commitment, day)
-        .exclude(state=filing_state)
-        .values_list("state_id", flat=True)
-        .distinct()
-    )
-    return sorted(codes)
+    return sorted(participant_codes(commitment, day) - {filing_state.pk})
 
 
 def commitments_open_to(state: State, day: dt.date) -> QuerySet[Commitment]:

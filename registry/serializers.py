@@ -261,7 +261,7 @@ class KindObjectsMixin(serializers.Serializer):
 
 
 def recipient_codes_of(version: NoticeVersion) -> list[str]:
-    return [state.pk for state in version.recipients.all()]
+    return version.recipient_codes()
 
 
 class NoticeSerializer(KindObjectsMixin, serializers.ModelSerializer):

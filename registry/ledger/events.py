@@ -109,7 +109,7 @@ def version_document(version: NoticeVersion, content: dict[str, Any] | None = No
             "first_filed_at": notice.first_filed_at,
             "filed_at": version.filed_at,
             "filed_by": version.filed_by.get_username(),
-            "recipients": sorted(state.pk for state in version.recipients.all()),
+            "recipients": version.recipient_codes(),
             "assessment": {name: getattr(version, name) for name in ASSESSMENT_FIELDS},
             "content": content,
         }
@@ -127,17 +127,16 @@ def load_versions(ids: Iterable[int]) -> dict[int, NoticeVersion]:
     return {version.pk: version for version in versions}
 
 
-def record_version(version: NoticeVersion) -> None:
+def record_version(version: NoticeVersion, content: dict[str, Any] | None = None) -> None:
     """Log a filed, amended or cancelled version (inside the filing transaction).
 
-    The content is read back from the rows just written (as verification will read it);
-    the rest comes from the version in memory.
+    ``content`` is the version's content as ``notice_content`` gives it; its values are
+    normalised as the database returns them, so verification recomputes the same payload.
     """
     notice = version.notice
-    stored = version_content(NoticeVersion(pk=version.pk), notice.kind)
     ledger.record(
         VERSION_KINDS[version.status],
-        version_document(version, stored),
+        version_document(version, content),
         notice=notice.pk,
         state=notice.state_id,
         commitment=notice.commitment_id,

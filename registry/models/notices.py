@@ -152,3 +152,16 @@ class NoticeVersion(models.Model):
     @property
     def kind(self) -> str:
         return self.notice.kind
+
+    def set_recipients(self, codes: list[str]) -> None:
+        """Write the recipient states of a new version, and keep their codes at hand."""
+        through = NoticeVersion.recipients.through
+        through.objects.bulk_create([through(noticeversion_id=self.pk, state_id=c) for c in codes])
+        self._recipient_codes = sorted(codes)
+
+    def recipient_codes(self) -> list[str]:
+        """Codes of the recipient states (no query for a version just written or prefetched)."""
+        cached = getattr(self, "_recipient_codes", None)
+        if cached is not None:
+            return list(cached)
+        return sorted(state.pk for state in self.recipients.all())

@@ -36,7 +36,7 @@ from registry.notice_content import (
     content_kind,
     version_content,
 )
-from registry.selectors import official_of, recipient_codes, takes_part
+from registry.selectors import official_of, participant_codes, recipient_codes
 from registry.vocabulary import NoticeKind, NoticeStatus
 
 from .errors import ConflictError, Filing, NotPermitted, RegistryError
@@ -78,13 +78,13 @@ def file_notice(
     handler = content_kind(_known_kind(kind))
     rows = _build(handler, kind, content)
     digest = submission_digest(commitment, kind, handler.as_dict(rows))
-    replay = _replay(state, client_ref, digest)
-    if replay is not None:
-        return replay
-
     filed_at = timezone.now()
     filing_date = rules.local_date(commitment, filed_at)
-    if not takes_part(state, commitment, filing_date):
+    participants = participant_codes(commitment, filing_date)
+    if state.code not in participants:
+        replay = _replay(state, client_ref, digest)
+        if replay is not None:
+            return replay
         raise RegistryError(
             _("%(state)s does not take part in %(commitment)s on %(date)s.")
             % {"state": state.code, "commitment": commitment.code, "date": filing_date},
@@ -100,9 +100,11 @@ def file_notice(
             client_ref=client_ref,
             digest=digest,
             filed_at=filed_at,
+            recipients=sorted(participants - {state.code}),
         )
     except IntegrityError:
-        # Two identical submissions raced; the loser answers with the winner's notice.
+        # The client reference is taken: a replay (the same submission, perhaps racing with
+        # itself) answers with the existing notice; anything else is a conflict.
         replay = _replay(state, client_ref, digest)
         if replay is None:
             raise
@@ -120,6 +122,7 @@ def _write_new_notice(
     digest: str,
     filed_at: dt.datetime,
     imported: bool = False,
+    recipients: list[str] | None = None,
 ) -> Filing:
     filing_date = rules.local_date(commitment, filed_at)
     with transaction.atomic():
@@ -138,7 +141,13 @@ def _write_new_notice(
             imported=imported,
         )
         version = _write_version(
-            notice, handler, rows, status=NoticeStatus.FILED, user=user, filed_at=filed_at
+            notice,
+            handler,
+            rows,
+            status=NoticeStatus.FILED,
+            user=user,
+            filed_at=filed_at,
+            recipients=recipients,
         )
     return Filing(notice=notice, version=version)
 
@@ -197,6 +206,7 @@ def _write_version(
     user,
     reason: str = "",
     filed_at: dt.datetime | None = None,
+    recipients: list[str] | None = None,
 ) -> NoticeVersion:
     """Write a version with its content, assessment and recipients (inside a transaction).
 
@@ -219,10 +229,13 @@ def _write_version(
         **assessment.as_dict(),
     )
     handler.save(version, rows)
-    recipients = recipient_codes(commitment, notice.state, rules.local_date(commitment, filed_at))
-    version.recipients.set(recipients)
+    if recipients is None:
+        recipients = recipient_codes(
+            commitment, notice.state, rules.local_date(commitment, filed_at)
+        )
+    version.set_recipients(recipients)
     dispatch.create_deliveries(version, recipients, imported=notice.imported)
-    ledger_events.record_version(version)
+    ledger_events.record_version(version, content)
     if notice.kind == NoticeKind.EXERCISE:
         flag_exercise(
             notice, version, content, version_content(previous, notice.kind) if previous else None
