@@ -1,0 +1,1 @@
+"""The framework's ceiling: the cheapest authenticated DRF write, one row per request."""
