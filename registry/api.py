@@ -77,10 +77,15 @@ class NoticeFilter(django_filters.FilterSet):
         fields = ["state", "commitment", "kind", "status", "year"]
 
 
-def filed(filing: services.Filing) -> dict:
-    """The notice as filed, with the receipt of its version in the evidence log."""
+def filed(filing: services.Filing, request_serializer=None) -> dict:
+    """The notice as filed, with the receipt of its version in the evidence log.
+
+    ``request_serializer``'s kind object, already built to validate the request, renders
+    the content again.
+    """
+    context = {"kind_serializers": request_serializer.fields if request_serializer else {}}
     return {
-        **NoticeSerializer(filing.notice).data,
+        **NoticeSerializer(filing.notice, context=context).data,
         "ledger": version_receipt(filing.version),
     }
 
@@ -132,7 +137,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             content=data["content"],
         )
         answer = status.HTTP_201_CREATED if filing.created else status.HTTP_200_OK
-        return Response(filed(filing), status=answer)
+        return Response(filed(filing, filing_request), status=answer)
 
     @extend_schema(
         request=AmendmentRequestSerializer,

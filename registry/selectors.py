@@ -73,7 +73,7 @@ def participations_on(commitment: Commitment, day: dt.date) -> QuerySet[Particip
 
 def participant_codes(commitment: Commitment, day: dt.date) -> set[str]:
     """The states taking part in the commitment on ``day``."""
-    return set(participations_on(commitment, day).values_list("state_id", flat=True))
+    return set(participations_on(commitment, day).order_by().values_list("state_id", flat=True))
 
 
 def takes_part(state: State, commitment: Commitment, day: dt.date) -> bool:
