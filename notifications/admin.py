@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models, transaction
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import Alert, Delivery, DeliveryAttempt, Endpoint
 from notifications.signing import generate_secret
+from registry.ledger.events import record_endpoint_if_changed
 
 
 @admin.register(Endpoint)
@@ -25,6 +27,8 @@ class EndpointAdmin(admin.ModelAdmin):
     ]
     exclude = ["previous_secret"]
     actions = ["rotate_secrets", "suspend", "resume"]
+    # A URL typed without a scheme is taken as HTTPS; the model's validator then checks it.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj: Endpoint, form, change: bool) -> None:
         if obj.kind == Endpoint.Kind.WEBHOOK and not obj.secret:
@@ -33,23 +37,28 @@ class EndpointAdmin(admin.ModelAdmin):
                 request,
                 f"Signing secret of the new endpoint (give it to {obj.state_id}): {obj.secret}",
             )
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            action = "updated" if change else "created"
+            record_endpoint_if_changed(obj, action=action, by=request.user)
 
     @admin.action(description="Rotate the signing secret (the old one signs for 24 more hours)")
     def rotate_secrets(self, request, queryset) -> None:
         for endpoint in queryset.filter(kind=Endpoint.Kind.WEBHOOK):
-            services.rotate_secret(endpoint)
+            services.rotate_secret(endpoint, by=request.user)
             messages.warning(request, f"New secret of {endpoint}: {endpoint.secret}")
 
     @admin.action(description="Suspend (deliveries are held)")
     def suspend(self, request, queryset) -> None:
         for endpoint in queryset:
-            services.suspend_endpoint(endpoint, reason=f"Suspended by {request.user.username}.")
+            services.suspend_endpoint(
+                endpoint, reason=f"Suspended by {request.user.username}.", by=request.user
+            )
 
     @admin.action(description="Resume and send held deliveries")
     def resume(self, request, queryset) -> None:
         for endpoint in queryset:
-            services.resume_endpoint(endpoint)
+            services.resume_endpoint(endpoint, by=request.user)
 
 
 class AttemptInline(admin.TabularInline):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -33,6 +34,7 @@ from notifications.serializers import (
 from notifications.signing import KEY_PURPOSE
 from registry.keys import public_key_text
 from registry.ledger.api import acknowledgement_receipt, answer_receipt, with_ledger
+from registry.ledger.events import record_endpoint_if_changed
 from registry.models import Notice, NoticeVersion, State
 from registry.selectors import notices_visible_to, official_of
 
@@ -258,25 +260,39 @@ class EndpointViewSet(
         fields = data.validated_data
         if fields["kind"] == Endpoint.Kind.WEBHOOK:
             endpoint = services.create_webhook_endpoint(
-                state=fields["state"], url=fields.get("url", ""), label=fields.get("label", "")
+                state=fields["state"],
+                url=fields.get("url", ""),
+                label=fields.get("label", ""),
+                by=request.user,
             )
         else:
             endpoint = services.create_email_endpoint(
-                state=fields["state"], email=fields.get("email", ""), label=fields.get("label", "")
+                state=fields["state"],
+                email=fields.get("email", ""),
+                label=fields.get("label", ""),
+                by=request.user,
             )
         return Response(EndpointSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer) -> None:
+        """Save the change and log it with the secretariat official who made it."""
+        with transaction.atomic():
+            endpoint = serializer.save()
+            record_endpoint_if_changed(endpoint, action="updated", by=self.request.user)
 
     @extend_schema(request=None, responses=EndpointSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
-        endpoint = services.rotate_secret(self.get_object())
+        endpoint = services.rotate_secret(self.get_object(), by=request.user)
         return Response(EndpointSecretSerializer(endpoint).data)
 
     @extend_schema(request=None, responses=EndpointSerializer)
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: str | None = None) -> Response:
         endpoint = self.get_object()
-        services.suspend_endpoint(endpoint, reason=_("Suspended by %s.") % request.user.username)
+        services.suspend_endpoint(
+            endpoint, reason=_("Suspended by %s.") % request.user.username, by=request.user
+        )
         endpoint.refresh_from_db()
         return Response(EndpointSerializer(endpoint).data)
 
@@ -284,7 +300,7 @@ class EndpointViewSet(
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         endpoint = self.get_object()
-        services.resume_endpoint(endpoint)
+        services.resume_endpoint(endpoint, by=request.user)
         endpoint.refresh_from_db()
         return Response(EndpointSerializer(endpoint).data)
 

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.destinations import validate_webhook_url
+from notifications.secrets import EncryptedSecretField
 from registry.models import Commitment, NoticeVersion, State
 
 
@@ -33,10 +35,17 @@ class Endpoint(models.Model):
     state = models.ForeignKey(State, on_delete=models.PROTECT, related_name="endpoints")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     label = models.CharField(max_length=100, blank=True)
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[validate_webhook_url],
+        help_text=_("HTTPS, on a public address (or in a network the secretariat allows)."),
+    )
     email = models.EmailField(blank=True)
-    secret = models.CharField(max_length=200, blank=True, help_text=_("whsec_… signing secret."))
-    previous_secret = models.CharField(max_length=200, blank=True)
+    secret = EncryptedSecretField(
+        blank=True, help_text=_("whsec_… signing secret (stored encrypted).")
+    )
+    previous_secret = EncryptedSecretField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(max_length=300, blank=True)

@@ -23,7 +23,7 @@ from notifications.forms import (
     ReplaySinceForm,
 )
 from notifications.models import Delivery, Endpoint, Route
-from registry.services import NotPermitted, RegistryError
+from registry.services import NotPermitted, RegistryError, require_liaison, require_own_notice
 from registry.views import official, registry_page, visible_notice
 
 PAGE_SIZE = 25
@@ -124,6 +124,8 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
 @registry_page
 def answer(request: HttpRequest, pk: int) -> HttpResponse:
     clarification = get_object_or_404(selectors.clarifications_visible_to(request.user), pk=pk)
+    # Only a liaison of the filing state answers: nobody else gets the form (403).
+    require_own_notice(require_liaison(request.user), clarification.version.notice)
     form = AnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         text = form.cleaned_data["answer"]
@@ -207,7 +209,7 @@ def endpoint_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     secretariat_only(request)
     endpoint = get_object_or_404(Endpoint, pk=pk)
     if action == "resume":
-        count = services.resume_endpoint(endpoint)
+        count = services.resume_endpoint(endpoint, by=request.user)
         messages.success(
             request, _("Endpoint resumed; %(n)d held deliveries are being sent.") % {"n": count}
         )

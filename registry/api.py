@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import django_filters
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -21,7 +18,7 @@ from rest_framework.views import APIView
 
 from registry import selectors, services
 from registry.ledger.api import version_receipt, with_ledger
-from registry.models import ApiToken, Commitment, Notice, State
+from registry.models import Commitment, Notice, State
 from registry.serializers import (
     AmendmentRequestSerializer,
     CancellationRequestSerializer,
@@ -34,6 +31,8 @@ from registry.serializers import (
     TokenSerializer,
     VersionDetailSerializer,
 )
+from registry.services import accounts
+from registry.throttling import SignInThrottle
 from registry.vocabulary import NoticeKind, NoticeStatus
 
 ERROR_RESPONSES = {
@@ -52,14 +51,24 @@ class TokenView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return 'Token realm="api"'  # so that refused credentials answer 401, not 403
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 401: None})
+    throttle_classes = [SignInThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: None, 401: None, 429: None},
+        description="A token for a username, password and, when two-factor sign-in applies, "
+        "`otp_code`. Repeated failures lock the account (429).",
+    )
     def post(self, request: Request) -> Response:
         credentials = TokenRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        user = authenticate(request._request, **credentials.validated_data)
+        data = dict(credentials.validated_data)
+        otp_code, label = data.pop("otp_code", ""), data.pop("label", "")
+        user = authenticate(request._request, **data)
         if user is None or selectors.official_of(user) is None:
             raise AuthenticationFailed(_("Unknown username or wrong password."))
-        token, key = ApiToken.issue(user, dt.timedelta(days=settings.API_TOKEN_TTL_DAYS))
+        accounts.check_token_second_factor(user, otp_code, request._request)
+        token, key = accounts.issue_token(user=user, label=label)
         return Response({"token": key, "expires_at": token.expires_at})
 
 
@@ -146,7 +155,7 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def amend(self, request: Request, pk: str | None = None) -> Response:
-        notice = self.get_object()
+        notice = self.changeable_notice()
         amendment = AmendmentRequestSerializer(data=request.data, context={"notice": notice})
         amendment.is_valid(raise_exception=True)
         filing = services.amend_notice(
@@ -164,13 +173,20 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        notice = self.get_object()
+        notice = self.changeable_notice()
         cancellation = CancellationRequestSerializer(data=request.data)
         cancellation.is_valid(raise_exception=True)
         filing = services.cancel_notice(
             user=request.user, notice=notice, reason=cancellation.validated_data["reason"]
         )
         return Response(filed(filing), status=status.HTTP_201_CREATED)
+
+    def changeable_notice(self) -> Notice:
+        """The notice, if the user may change it: 404 if invisible, then 403 before any
+        validation of the body, so a refusal never depends on what was sent."""
+        notice = self.get_object()
+        services.require_own_notice(services.require_liaison(self.request.user), notice)
+        return notice
 
     @extend_schema(responses={200: VersionDetailSerializer, 404: ERROR_RESPONSES[404]})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")

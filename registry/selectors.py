@@ -136,3 +136,16 @@ def findings_visible_to(user):
     if official.organisation_id:
         return findings.filter(commitment__monitoring_organisations=official.organisation_id)
     return findings.filter(state_id=official.state_id)
+
+
+def api_tokens_visible_to(user):
+    """API tokens the user may list and revoke: their own; the secretariat's: everyone's."""
+    from registry.models import ApiToken
+
+    official = official_of(user)
+    tokens = ApiToken.objects.select_related("user", "revoked_by").order_by("-created_at")
+    if official is not None and official.is_secretariat:
+        return tokens
+    if user is None or not user.is_authenticated:
+        return tokens.none()
+    return tokens.filter(user=user)

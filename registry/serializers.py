@@ -69,6 +69,7 @@ class ExerciseSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "without_advance_notice",
             "calendar_changes",
         ]
+        extra_kwargs = {"participating_states": {"required": False}}
 
 
 class ProcurementItemSerializer(CountryFieldMixin, serializers.ModelSerializer):
@@ -188,6 +189,16 @@ class CancellationRequestSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    otp_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="The code of your authenticator app, or a recovery code: required when "
+        "two-factor sign-in is required or you have set it up.",
+    )
+    label = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="What the token is for."
+    )
 
 
 class TokenSerializer(serializers.Serializer):

@@ -44,6 +44,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-local-development-key-never-use-in-production"
 
+#: Earlier secret keys, still accepted for signatures while sessions and links move over.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -60,12 +63,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "registry",
     "notifications",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "registry.middleware.RequestSizeLimitMiddleware",
+    "registry.middleware.NulCharacterMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,7 +83,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "registry.middleware.SessionTimeoutMiddleware",
+    "registry.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a lockout flagged anywhere into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -131,7 +146,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+#: The longest a web sign-in lasts, however active (absolute expiry, seconds).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+#: A web sign-in unused for this long ends (idle expiry, seconds).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en"
@@ -164,6 +182,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # The browsable API's templates carry inline styles that the CSP blocks: JSON only in
+    # production.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.throttling.UserThrottle",
+        "registry.throttling.AnonymousThrottle",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "registry.api_errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -181,12 +209,33 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api_schema.add_error_responses",
+    ],
+    # Choice sets that several fields share get one name (no naming collisions).
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "registry.api_schema.country_choices",
+        "NoticeKindEnum": "registry.vocabulary.NoticeKind",
+        "NoticeStatusEnum": "registry.vocabulary.NoticeStatus",
+        "EndpointKindEnum": "notifications.models.Endpoint.Kind",
+        "EndpointStatusEnum": "notifications.models.Endpoint.Status",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+        "ObligationStatusEnum": ["on_time", "late", "filed", "pending", "missing", "not_required"],
+    },
 }
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30)
+#: Requests per user (token or session), per anonymous client address, and token requests
+#: per client address (DRF rates: "N/second|minute|hour|day"; empty: no limit).
+API_THROTTLE_USER = os.environ.get("API_THROTTLE_USER", "600/minute") or None
+API_THROTTLE_ANON = os.environ.get("API_THROTTLE_ANON", "60/minute") or None
+API_THROTTLE_SIGN_IN = os.environ.get("API_THROTTLE_SIGN_IN", "20/minute") or None
 
 # Limits on what one notice may hold.
 REGISTRY_MAX_POLYGON_POINTS = env_int("REGISTRY_MAX_POLYGON_POINTS", 500)
 REGISTRY_MAX_CONTENT_ROWS = env_int("REGISTRY_MAX_CONTENT_ROWS", 200)
+#: An exercise area within this many km of an international land border is "near a border".
+REGISTRY_NEAR_BORDER_KM = env_float("REGISTRY_NEAR_BORDER_KM", 25)
 
 # Kosovo takes part in the regional arrangement; ISO 3166 reserves XK for it by convention.
 COUNTRIES_OVERRIDE = {"XK": "Kosovo"}
@@ -213,6 +262,18 @@ DELIVERY_SWEEP_LIMIT = env_int("DELIVERY_SWEEP_LIMIT", 5000)
 DELIVERY_BATCH_SIZE = env_int("DELIVERY_BATCH_SIZE", 100)
 DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 16)
 WEBHOOK_SECRET_OVERLAP_HOURS = 24
+#: Webhook URLs must use HTTPS (notifications.destinations); on unless DEBUG is.
+DELIVERY_REQUIRE_HTTPS = env_bool("DELIVERY_REQUIRE_HTTPS", not DEBUG)
+#: Networks (CIDRs) webhooks may reach although they are not public; loopback with DEBUG.
+DELIVERY_ALLOWED_NETWORKS = env_list(
+    "DELIVERY_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128" if DEBUG else ""
+)
+#: Fernet key encrypting webhook secrets at rest (notifications.secrets), and earlier keys
+#: that still decrypt during a rotation. Required when DEBUG is off; with DEBUG, a key is
+#: generated once in REGISTRY_SECRETS_KEY_FILE.
+REGISTRY_SECRETS_KEY = os.environ.get("REGISTRY_SECRETS_KEY", "").strip()
+REGISTRY_SECRETS_OLD_KEYS = env_list("REGISTRY_SECRETS_OLD_KEYS", "")
+REGISTRY_SECRETS_KEY_FILE = str(VAR_DIR / "keys" / "secrets.key") if DEBUG else ""
 
 # The evidence log (registry.ledger): a signed Merkle log of every event.
 #: The log's name in its checkpoints and the name of its signing key; by default
@@ -285,5 +346,90 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own console handler would print every request error a second time.
-    "loggers": {"django": {"handlers": [], "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "axes": {"level": "WARNING"},  # not a line per sign-in; lockouts are warnings
+    },
 }
+
+# --- security: sign-in, sessions, headers, request limits (issue 6) --------------------------
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+#: Every official, monitor and the secretariat must sign in with a second factor (TOTP, or a
+#: recovery code). On by default when DEBUG is off; the zero-setup demo leaves it off.
+REGISTRY_REQUIRE_2FA = env_bool("REGISTRY_REQUIRE_2FA", not DEBUG)
+#: How many one-time recovery codes an enrolment gives.
+REGISTRY_RECOVERY_CODES = env_int("REGISTRY_RECOVERY_CODES", 10)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Notification registry")
+#: After a wrong code, a device refuses codes for factor × 2^(failures - 1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_TOTP_THROTTLE_FACTOR", 1)
+
+# Lockout (django-axes): failed passwords and second-factor codes count alike.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+# Either is locked on its own: one username tried from anywhere, or one address trying any
+# usernames. Behind the proxy set AXES_IPWARE_PROXY_COUNT, or every user shares its address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures are forgotten when the whole sign-in succeeds, second factor included
+# (registry.middleware.signed_in, accounts.sign_in_completed), not after the password alone.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "registry.views.account.locked_out"
+AXES_VERBOSE = False
+#: Behind the TLS proxy the client's address is in X-Forwarded-For (set by the proxy).
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# Request limits: a larger body is refused with a 400 naming "request" (registry.middleware).
+REGISTRY_MAX_REQUEST_BYTES = env_int("REGISTRY_MAX_REQUEST_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REGISTRY_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REGISTRY_MAX_REQUEST_BYTES
+# A procurement plan form posts about a dozen fields per item.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 15 * REGISTRY_MAX_CONTENT_ROWS + 500
+
+# Cookies, transport and headers. Behind the TLS proxy, which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: every script and stylesheet is a file we serve.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if REDIS_URL:
+    # Throttle counts shared by every web process (the local-memory default is per process).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "registry",
+        }
+    }

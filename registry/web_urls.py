@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from registry.views import compliance
+from registry.views import account, calendar, compliance
 from registry.views import notices as views
 
 urlpatterns = [
@@ -13,6 +13,22 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/two-factor/setup/", account.two_factor_setup, name="two-factor-setup"),
+    path("account/two-factor/verify/", account.two_factor_verify, name="two-factor-verify"),
+    path("account/two-factor/recovery-codes/", account.recovery_codes, name="recovery-codes"),
+    path("account/tokens/", account.token_create, name="account-token-create"),
+    path("account/tokens/<int:pk>/revoke/", account.token_revoke, name="account-token-revoke"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(success_url="/account/password/done/"),
+        name="password-change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("", views.home, name="home"),
     path("notices/", views.notice_list, name="notice-list"),
     path("notices/new/", views.notice_new, name="notice-new"),
@@ -23,6 +39,9 @@ urlpatterns = [
     path("notices/<int:pk>/diff/", views.notice_diff, name="notice-diff"),
     path("notices/<int:pk>/amend/", views.notice_amend, name="notice-amend"),
     path("notices/<int:pk>/cancel/", views.notice_cancel, name="notice-cancel"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/feed/", calendar.calendar_feed_settings, name="calendar-feed-settings"),
+    path("calendar/feed/<str:key>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("compliance/", compliance.overview, name="compliance"),
     path("compliance/trends/", compliance.trends, name="compliance-trends"),
     path("compliance/export/", compliance.export, name="compliance-export-new"),

@@ -40,6 +40,12 @@ def pytest_configure(config) -> None:
         os.environ.setdefault(name, value)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Sign-in hardening is off except in the tests of it (tests/registry/test_sign_in.py,
+    # tests/browser/test_sign_in.py turn each on): the other tests sign in many times.
+    settings.REGISTRY_REQUIRE_2FA = False
+    settings.AXES_ENABLED = False
+    settings.API_THROTTLE_USER = settings.API_THROTTLE_ANON = None
+    settings.API_THROTTLE_SIGN_IN = None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -38,6 +38,7 @@ from registry.ledger import merkle
 from registry.models import (
     LedgerEntry,
     LedgerHead,
+    LedgerKind,
     LedgerNode,
     LedgerSubmission,
 )
@@ -384,27 +385,42 @@ def consistency_proof(first: int, second: int) -> list[bytes]:
 # --- who may read what -----------------------------------------------------------------------
 
 
+#: Kinds readable by fewer people than the notice they concern: what one recipient got or
+#: did (a delivery, its acknowledgement) is for the filing state, that recipient, monitors
+#: and the secretariat, as on the deliveries page; a finding is for monitors, the
+#: secretariat and the state it is about, as on the findings page.
+RECIPIENT_KINDS = (
+    LedgerKind.DELIVERY_DELIVERED,
+    LedgerKind.DELIVERY_FAILED,
+    LedgerKind.ACKNOWLEDGEMENT,
+)
+NARROW_KINDS = (*RECIPIENT_KINDS, LedgerKind.FINDING_RECORDED)
+
+
 def payload_visible_to(user) -> Q | None:
     """The entries whose payload ``user`` may read, as a condition; ``None`` means all.
 
     An event about a notice is readable by whoever may see the notice; one about a
     commitment alone by whoever may see the commitment; one about a state alone (an
-    endpoint key, an official's roles) by that state's officials. The secretariat reads
-    everything. Leaf hashes, kinds and times are public to every signed-in official.
+    endpoint, an official's roles) by that state's officials; deliveries, acknowledgements
+    and findings as ``NARROW_KINDS`` says. The secretariat reads everything. Leaf hashes,
+    kinds and times are public to every signed-in official.
     """
     official = official_of(user)
     if official is None:
         return Q(pk__in=[])
     if official.is_secretariat:
         return None
+    commitments = commitments_visible_to(user).values("pk")
     visible = Q(notice__isnull=False, notice__in=notices_visible_to(user).values("pk"))
-    visible |= Q(
-        notice__isnull=True,
-        commitment__isnull=False,
-        commitment__in=commitments_visible_to(user).values("pk"),
-    )
-    if official.state_id:
-        visible |= Q(notice__isnull=True, commitment__isnull=True, state_id=official.state_id)
+    visible |= Q(notice__isnull=True, commitment__isnull=False, commitment__in=commitments)
+    visible &= ~Q(kind__in=NARROW_KINDS)
+    if official.organisation_id:
+        return visible | Q(kind__in=NARROW_KINDS, commitment__in=commitments)
+    mine = official.state_id
+    visible |= Q(notice__isnull=True, commitment__isnull=True, state_id=mine)
+    visible |= Q(kind=LedgerKind.FINDING_RECORDED, state_id=mine)
+    visible |= Q(kind__in=RECIPIENT_KINDS) & (Q(state_id=mine) | Q(notice__state_id=mine))
     return visible
 
 

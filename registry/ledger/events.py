@@ -5,10 +5,14 @@ notice version and its content, a delivery attempt, an acknowledgement, a clarif
 question or answer). ``SOURCES`` maps each kind to the loader and builder that recompute
 the payload from those rows, so verification can compare every entry with the records.
 
-Three kinds record the *state* of something that is edited in place (a commitment's
-parameters, an official's roles, an endpoint's signing key): each records a snapshot
-when it changes, and verification checks that the last snapshot equals the current
-state (``Source.snapshot``). Secrets never enter the log, only their fingerprints.
+Four kinds record the *state* of something that is edited in place (a commitment's
+parameters and participants, an official's roles, an endpoint's configuration and its
+signing key): each records a snapshot when it changes, and verification checks that the
+last snapshot equals the current state (``Source.snapshot``). Secrets never enter the log,
+only their fingerprints. A snapshot also says who made the change (``changed_by``: the
+username, or null for the registry itself and commands run on the server) and, for
+endpoints, what was done (``action``); the time is the entry's. Those ``EVENT_FIELDS``
+describe the change, not the state, so verification leaves them out of the comparison.
 
 To log another event (monitor findings: kind ``finding.recorded``), call
 ``registry.ledger.record`` in the event's transaction and ``register_source`` its rebuilder.
@@ -296,12 +300,41 @@ def endpoint_document(endpoint: Endpoint) -> dict[str, Any]:
     }
 
 
-def record_key_rotation(endpoint: Endpoint) -> None:
+def record_key_rotation(endpoint: Endpoint, by=None) -> None:
     ledger.record(
         LedgerKind.ENDPOINT_KEY_ROTATED,
-        endpoint_document(endpoint),
+        {**endpoint_document(endpoint), "changed_by": _username(by)},
         state=endpoint.state_id,
         source_id=endpoint.pk,
+    )
+
+
+def endpoint_settings_document(endpoint: Endpoint) -> dict[str, Any]:
+    """Where and how a state receives notices: the endpoint's address and status (never its
+    secret; failure counters, which change with every attempt, are left out)."""
+    return {
+        "endpoint_id": endpoint.pk,
+        "state": endpoint.state_id,
+        "channel": endpoint.kind,
+        "label": endpoint.label,
+        "url": endpoint.url,
+        "email": endpoint.email,
+        "status": endpoint.status,
+        "status_reason": endpoint.status_reason,
+    }
+
+
+def record_endpoint_if_changed(endpoint: Endpoint, *, action: str, by=None) -> bool:
+    """Log an endpoint's settings after the secretariat (or the registry) changed them:
+    ``action`` is ``created``, ``updated``, ``suspended`` or ``resumed``."""
+    fresh = Endpoint.objects.get(pk=endpoint.pk)
+    return _record_snapshot(
+        LedgerKind.ENDPOINT_CHANGED,
+        endpoint_settings_document(fresh),
+        source_id=fresh.pk,
+        by=by,
+        action=action,
+        state=fresh.state_id,
     )
 
 
@@ -317,13 +350,15 @@ def commitment_document(commitment: Commitment) -> dict[str, Any]:
     return document
 
 
-def record_commitment_if_changed(commitment: Commitment) -> bool:
-    """Log the commitment's parameters if they differ from the last ones logged."""
+def record_commitment_if_changed(commitment: Commitment, by=None) -> bool:
+    """Log the commitment's parameters and participants if they differ from the last ones
+    logged; ``by``: the secretariat official who changed them."""
     fresh = Commitment.objects.prefetch_related("participations").get(pk=commitment.pk)
     return _record_snapshot(
         LedgerKind.COMMITMENT_CHANGED,
         commitment_document(fresh),
         source_id=fresh.pk,
+        by=by,
         commitment=fresh.pk,
     )
 
@@ -351,23 +386,44 @@ def official_document(user) -> dict[str, Any]:
     }
 
 
-def record_roles_if_changed(user) -> bool:
-    """Log an official's roles if they differ from the last ones logged."""
+def record_roles_if_changed(user, by=None) -> bool:
+    """Log an official's roles if they differ from the last ones logged; ``by``: who
+    changed them (null for ``add_official`` on the server)."""
     fresh = get_user_model().objects.select_related("official").get(pk=user.pk)
     official = getattr(fresh, "official", None)
     return _record_snapshot(
         LedgerKind.OFFICIAL_ROLES_CHANGED,
         official_document(fresh),
         source_id=fresh.pk,
+        by=by,
         state=official.state_id if official else None,
     )
 
 
-def _record_snapshot(kind: str, document: dict[str, Any], *, source_id: int, **subject) -> bool:
+#: Keys of a snapshot that describe the change rather than the state.
+EVENT_FIELDS = ("changed_by", "action")
+
+
+def state_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot's data without its ``EVENT_FIELDS``: the state it records."""
+    return {key: value for key, value in data.items() if key not in EVENT_FIELDS}
+
+
+def _record_snapshot(
+    kind: str,
+    document: dict[str, Any],
+    *,
+    source_id: int,
+    by=None,
+    action: str | None = None,
+    **subject,
+) -> bool:
     last = ledger.last_payload(kind, source_id)
-    if last is not None and json.loads(last)["data"] == json.loads(ledger.canonical(document)):
+    state = json.loads(ledger.canonical(document))
+    if last is not None and state_of(json.loads(last)["data"]) == state:
         return False
-    ledger.record(kind, document, source_id=source_id, **subject)
+    event = {"changed_by": _username(by), **({"action": action} if action else {})}
+    ledger.record(kind, {**document, **event}, source_id=source_id, **subject)
     return True
 
 
@@ -481,6 +537,10 @@ register_source(
 register_source(
     [LedgerKind.ENDPOINT_KEY_ROTATED],
     Source(load_endpoints, lambda e, k: (k, endpoint_document(e)), snapshot=True),
+)
+register_source(
+    [LedgerKind.ENDPOINT_CHANGED],
+    Source(load_endpoints, lambda e, k: (k, endpoint_settings_document(e)), snapshot=True),
 )
 register_source(
     [LedgerKind.COMMITMENT_CHANGED],

@@ -27,7 +27,7 @@ from registry import ledger
 from registry.keys import public_key_bytes
 from registry.ledger import merkle
 from registry.ledger.checkpoints import KEY_PURPOSE, NoteError, open_note, origin
-from registry.ledger.events import SOURCES, VERSION_KINDS, rebuild_many
+from registry.ledger.events import SOURCES, VERSION_KINDS, rebuild_many, state_of
 from registry.models import (
     LedgerCheckpoint,
     LedgerEntry,
@@ -239,7 +239,7 @@ class _Verifier:
             rows = source.load({entry.source_id for entry in entries})
             for entry in sorted(entries, key=lambda e: e.index):
                 row = rows.get(entry.source_id)
-                data = json.loads(bytes(entry.payload))["data"]
+                data = state_of(json.loads(bytes(entry.payload))["data"])
                 now = None if row is None else ledger.canonical(source.rebuild(row, kind)[1])
                 if now != ledger.canonical(data):
                     raise Mismatch(

@@ -32,6 +32,7 @@ class LedgerKind(models.TextChoices):
     CLARIFICATION_ANSWERED = "clarification.answered", _("Clarification answered")
     FINDING_RECORDED = "finding.recorded", _("Monitor finding recorded")
     ENDPOINT_KEY_ROTATED = "endpoint.key_rotated", _("Endpoint key rotated")
+    ENDPOINT_CHANGED = "endpoint.changed", _("Endpoint created or changed")
     COMMITMENT_CHANGED = "commitment.changed", _("Commitment parameters changed")
     OFFICIAL_ROLES_CHANGED = "official.roles_changed", _("Official's roles changed")
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 from .regimes import Organisation, State
 
@@ -112,9 +113,20 @@ class ApiToken(models.Model):
     hint = models.CharField(
         max_length=12, help_text=_("The first characters, to tell tokens apart.")
     )
+    label = models.CharField(
+        max_length=100, blank=True, help_text=_("What the token is for, in the owner's words.")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The owner, or the secretariat official who revoked it."),
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -125,10 +137,64 @@ class ApiToken(models.Model):
         return f"{self.hint}… ({self.user})"
 
     @classmethod
-    def issue(cls, user, ttl: timezone.timedelta) -> tuple[ApiToken, str]:
+    def issue(cls, user, ttl: timezone.timedelta, label: str = "") -> tuple[ApiToken, str]:
         """Create a token and return it with its key; the key is never shown again."""
         key = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, key_hash=hash_token(key), hint=key[:10], expires_at=timezone.now() + ttl
+            user=user,
+            key_hash=hash_token(key),
+            hint=key[:10],
+            label=label,
+            expires_at=timezone.now() + ttl,
         )
         return token, key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+def normalise_recovery_code(code: str) -> str:
+    """A recovery code as typed (any case, spaces or dashes) in its canonical form."""
+    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+
+
+def hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(normalise_recovery_code(code).encode()).hexdigest()
+
+
+class RecoveryCodeDevice(Device):
+    """A user's set of one-time recovery codes: the second factor when the phone is lost.
+
+    Each code is 80 random bits, stored only as its SHA-256 and used at most once. A new
+    set replaces the old one.
+    """
+
+    class Meta:
+        verbose_name = _("recovery code set")
+
+    def verify_token(self, token: str) -> bool:
+        """Use one unused code of this set (compare-and-set: a code works once)."""
+        used = self.codes.filter(code_hash=hash_recovery_code(token), used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return used == 1
+
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+
+class RecoveryCode(models.Model):
+    """One recovery code, by its hash; ``used_at`` is set when it is spent."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_hash[:8]}… ({'used' if self.used_at else 'unused'})"

@@ -280,8 +280,18 @@ def _build(handler: ContentKind, kind: str, content: dict[str, Any]) -> Content:
         ) from exc
 
 
+def plain_text(value: Any, field: str) -> str:
+    """A text value, stripped; anything but text, or text with NUL characters (which the
+    database refuses), is refused naming ``field``."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise RegistryError(_("Give plain text."), {field: [_("Give plain text.")]})
+    return value.strip()
+
+
 def _clean_client_ref(client_ref: str) -> str:
-    client_ref = (client_ref or "").strip()
+    client_ref = plain_text(client_ref, "client_ref")
     if not client_ref or len(client_ref) > 100:
         raise RegistryError(
             _("Give a client reference of 1 to 100 characters."),
@@ -291,7 +301,7 @@ def _clean_client_ref(client_ref: str) -> str:
 
 
 def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = plain_text(reason, "reason")
     if not reason:
         raise RegistryError(_("Give the reason."), {"reason": [_("Give the reason.")]})
     if len(reason) > MAX_REASON_LENGTH:

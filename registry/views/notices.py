@@ -22,7 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from registry import rules, selectors, services
+from registry import maps, rules, selectors, services
 from registry.forms import (
     EDITORS,
     CancellationForm,
@@ -62,6 +62,14 @@ def stored_assessment(notice: Notice, version: NoticeVersion) -> dict[str, Any]:
         "assessment_commitment": notice.commitment,
         "assessment_filed_on": rules.local_date(notice.commitment, notice.first_filed_at),
     }
+
+
+def area_map(notice: Notice, version: NoticeVersion) -> maps.AreaMap | None:
+    """The map of an exercise's area as this version gives it (other kinds have none)."""
+    if notice.kind != NoticeKind.EXERCISE:
+        return None
+    exercise = version.exercise
+    return maps.exercise_map(exercise.area_description, exercise.area_polygon)
 
 
 def editor_class(kind: str) -> type[NoticeEditor]:
@@ -111,6 +119,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": versions,
         "content": version_content(current),
         "can_change": can_change(request, notice),
+        "area_map": area_map(notice, current),
         **stored_assessment(notice, current),
     }
     return render(request, "registry/notice_detail.html", context)
@@ -125,6 +134,7 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         "version": version,
         "content": version_content(version),
         "last_number": notice.current_version.number,
+        "area_map": area_map(notice, version),
         **stored_assessment(notice, version),
     }
     return render(request, "registry/version_detail.html", context)

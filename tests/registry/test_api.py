@@ -294,3 +294,23 @@ def test_openapi_schema_and_docs(api, seeded):
     ):
         assert path in paths
     assert api.get("/api/v1/docs/").status_code == 200
+
+
+def test_participating_states_may_be_left_out(rs, wb_rta):
+    body = exercise_body(ahead(60, wb_rta))
+    del body["participating_states"]
+    response = rs.post("/api/v1/notices/", filing("exercise", body, "no-states"), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["exercise"]["participating_states"] == []
+
+
+def test_a_refusal_does_not_depend_on_the_body(api, rs, wb_rta, liaison_hr):
+    notice_id = rs.post(
+        "/api/v1/notices/", filing("exercise", exercise_body(ahead(60, wb_rta))), format="json"
+    ).json()["id"]
+    other = api.as_user(liaison_hr)
+    for action in ("amend", "cancel"):
+        assert (
+            other.post(f"/api/v1/notices/{notice_id}/{action}/", {}, format="json").status_code
+            == 403
+        )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from registry.models import Organisation, State
@@ -33,6 +36,8 @@ class Command(BaseCommand):
         state = self._get(State, options["state"], "state")
         organisation = self._get(Organisation, options["organisation"], "organisation")
         password = options["password"] or secrets.token_urlsafe(12)
+        if options["password"]:
+            self._check_password(options["password"], options["username"])
         try:
             official = onboard_official(
                 username=options["username"],
@@ -47,6 +52,15 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{official} is ready."))
         if not options["password"]:
             self.stdout.write(f"First password: {password}  (ask the official to change it)")
+
+    @staticmethod
+    def _check_password(password: str, username: str) -> None:
+        """A chosen password must pass the password validators (length, common, numeric)."""
+        user = get_user_model()(username=username)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
 
     @staticmethod
     def _get(model, code: str | None, what: str):
