@@ -106,10 +106,16 @@ def content_formfield(model_field: ModelField, **kwargs: Any) -> forms.Field | N
     return model_field.formfield(**kwargs)
 
 
+class ContentMeta:
+    """The ``Meta`` every content form extends: Django reads ``formfield_callback`` only
+    from ``Meta``, so dates get the browser's date picker and text fields short areas."""
+
+    formfield_callback = content_formfield
+
+
 class ContentForm(forms.ModelForm):
     """A content model's form. ``groups`` lays its fields out in fieldsets."""
 
-    formfield_callback = content_formfield
     #: (legend, space-separated field names) of each fieldset
     groups: ClassVar[list[tuple[str, str]]] = []
 
@@ -147,7 +153,7 @@ class ExerciseForm(ContentForm):
         (_("Observation and calendar"), "observers_invited calendar_changes"),
     ]
 
-    class Meta:
+    class Meta(ContentMeta):
         model = ExerciseDetails
         fields = content_field_names(ExerciseDetails)
         widgets = {"participating_states": forms.SelectMultiple(attrs={"size": 8})}
@@ -158,26 +164,26 @@ class ExerciseForm(ContentForm):
 
 
 class ProcurementItemForm(ContentForm):
-    class Meta:
+    class Meta(ContentMeta):
         model = ProcurementItem
         fields = content_field_names(ProcurementItem)
 
 
 class ProcurementPlanForm(ContentForm):
-    class Meta:
+    class Meta(ContentMeta):
         model = ProcurementPlanDetails
         fields = content_field_names(ProcurementPlanDetails)
 
 
 class AnnualCalendarForm(ContentForm):
-    class Meta:
+    class Meta(ContentMeta):
         model = AnnualCalendarDetails
         fields = content_field_names(AnnualCalendarDetails)
         help_texts = {"nil": _("Tick it, and add no activity, if none is planned.")}
 
 
 class CalendarEntryForm(ContentForm):
-    class Meta:
+    class Meta(ContentMeta):
         model = CalendarEntry
         fields = content_field_names(CalendarEntry)
 
@@ -454,7 +460,7 @@ class NoticeFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        help_text=_("Reference, exercise name or title."),
+        help_text=_("Reference, title, or an exercise's area."),
     )
     state = forms.ChoiceField(label=_("Filing state"), required=False)
     commitment = forms.ChoiceField(label=_("Commitment"), required=False)
@@ -505,7 +511,8 @@ class NoticeFilterForm(forms.Form):
 
 
 def search_condition(text: str) -> Q:
-    """Reference, exercise name, procurement system or calendar activity containing ``text``."""
+    """Reference, exercise name or area, procurement system or calendar activity containing
+    ``text``."""
     items = ProcurementItem.objects.filter(
         version=OuterRef("current_version"), system__icontains=text
     )
@@ -515,6 +522,7 @@ def search_condition(text: str) -> Q:
     return (
         Q(reference__icontains=text)
         | Q(current_version__exercise__name__icontains=text)
+        | Q(current_version__exercise__area_description__icontains=text)
         | Exists(items)
         | Exists(entries)
     )

@@ -75,8 +75,49 @@ def _plain(model_field: models.Field, value: Any) -> Any:
     return value
 
 
+def shape_errors(model: type[models.Model], data: Any) -> dict[str, list[str]]:
+    """Errors of content that is not the model's fields as JSON gives them: not an object,
+    unknown fields, or text with NUL characters (which PostgreSQL refuses to store)."""
+    if not isinstance(data, Mapping):
+        return {"non_field_errors": [_("Give an object of fields.")]}
+    known = {f.name for f in model._meta.concrete_fields} - BOOKKEEPING_FIELDS
+    errors = {str(name): [_("Unknown field.")] for name in data if name not in known}
+    for name, value in data.items():
+        if has_nul(value):
+            errors[str(name)] = [_("Null characters are not allowed.")]
+    return errors
+
+
+def wrong_types(instance: models.Model) -> dict[str, list[str]]:
+    """Fields whose value is of a type their conversion chokes on (a TypeError or ValueError
+    rather than a ValidationError: a list for a date, say)."""
+    errors = {}
+    for model_field in instance._meta.concrete_fields:
+        if model_field.is_relation or model_field.name in BOOKKEEPING_FIELDS:
+            continue
+        try:
+            model_field.to_python(getattr(instance, model_field.attname))
+        except ValidationError:
+            continue  # full_clean names it, with its own message
+        except (TypeError, ValueError, OverflowError):
+            errors[model_field.name] = [_("Not a valid value.")]
+    return errors
+
+
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(has_nul(item) for item in value)
+    if isinstance(value, Mapping):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    return False
+
+
 def full_clean_errors(instance: models.Model) -> dict[str, list[str]]:
     """Field and cross-field errors of an unsaved row (database constraints back them up)."""
+    if wrong := wrong_types(instance):
+        return wrong
     try:
         instance.full_clean(exclude=["version"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -98,10 +139,16 @@ class ContentKind(ABC):
         """Unsaved rows for ``data``; raises ``ContentError`` naming every bad field."""
         errors: dict[str, Any] = {}
         content = Content()
+        if not isinstance(data, Mapping):
+            raise ContentError({"non_field_errors": [_("Give an object of fields.")]})
+        head_data = {k: v for k, v in data.items() if k != self.rows_key}
         if self.head_model is not None:
-            head_data = {k: v for k, v in data.items() if k != self.rows_key}
+            if shape := shape_errors(self.head_model, head_data):
+                raise ContentError(shape)
             content.head = self.head_model(**head_data)
             errors.update(full_clean_errors(content.head))
+        elif head_data:  # a kind without a head holds its rows' key alone
+            raise ContentError({str(name): [_("Unknown field.")] for name in head_data})
         if self.row_model is not None:
             errors.update(self._build_rows(content, self.raw_rows(data)))
         errors.update(self.check(content))
@@ -116,13 +163,19 @@ class ContentKind(ABC):
             return {self.rows_key: [_("At most %(limit)d rows.") % {"limit": limit}]}
         row_errors = []
         for position, row_data in enumerate(raw_rows, start=1):
+            if shape := shape_errors(self.row_model, row_data):
+                row_errors.append(shape)
+                continue
             row = self.row_model(position=position, **row_data)
             content.rows.append(row)
             row_errors.append(full_clean_errors(row))
         return {self.rows_key: row_errors} if any(row_errors) else {}
 
     def raw_rows(self, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        return list(data.get(self.rows_key or "", []) or [])
+        rows = data.get(self.rows_key or "", []) or []
+        if not isinstance(rows, list):
+            raise ContentError({self.rows_key: [_("Give a list of rows.")]})
+        return rows
 
     def check(self, content: Content) -> dict[str, Any]:
         """Rules across the whole content of this kind; none by default."""

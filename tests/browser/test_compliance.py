@@ -11,22 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import sign_in, snapshot
-from tests.processes import CeleryProcess, RedisServer, use_broker
+from tests.browser.pages import axe_violations, sign_in, snapshot
 from tests.registry.test_compliance import YEAR, at, exercise, filed, history
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(tmp_path):
-    redis = RedisServer(tmp_path)
-    redis.start()
-    use_broker(redis.url)
-    process = CeleryProcess("worker", redis.url, tmp_path).start()
-    yield process
-    process.stop()
-    redis.stop()
 
 
 def test_monitor_drills_into_a_state_and_exports_the_pdf(
@@ -42,9 +30,11 @@ def test_monitor_drills_into_a_state_and_exports_the_pdf(
     expect(table).to_contain_text("Serbia")
     expect(page.get_by_text("Legend")).to_be_visible()
     snapshot(page, artifacts / "compliance-overview.png", scroll_to=table)
+    problems = axe_violations(page)
 
     table.get_by_role("link", name="Serbia").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Serbia under WB-RTA, {YEAR}")
+    problems += axe_violations(page)
     page.get_by_role("link", name="1", exact=True).first.click()  # the notifiable exercise
     expect(page.get_by_role("link", name=re.compile(r"RS-\d{4}-EX-0001"))).to_be_visible()
     page.go_back()
@@ -53,7 +43,9 @@ def test_monitor_drills_into_a_state_and_exports_the_pdf(
     download_link = page.get_by_role("link", name=re.compile(r"Download compliance-WB-RTA-RS-"))
     expect(download_link).to_be_visible(timeout=60_000)  # the worker builds it; the page polls
     snapshot(page, artifacts / "compliance-export.png", scroll_to=download_link)
+    problems += axe_violations(page)
     with page.expect_download() as started:
         download_link.click()
     pdf = started.value.path().read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+    assert problems == [], "\n".join(problems)

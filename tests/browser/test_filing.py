@@ -1,4 +1,5 @@
-"""Filing an exercise in a real browser: the assessment appears before filing (the JS path)."""
+"""Filing and amending an exercise in a real browser: the assessment appears before filing
+(the JS path), and again before filing the amendment."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from tests.browser.pages import sign_in, snapshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_liaison_sees_the_late_warning_then_files(page, live_server, liaison_rs, wb_rta, artifacts):
+def test_liaison_sees_the_late_warning_files_then_amends(
+    page, live_server, liaison_rs, wb_rta, artifacts
+):
     start = factories.local_today(wb_rta) + dt.timedelta(days=41)
     sign_in(page, live_server, "rs-liaison")
     page.get_by_role("link", name="File a notice").first.click()
@@ -53,6 +56,26 @@ def test_liaison_sees_the_late_warning_then_files(page, live_server, liaison_rs,
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=artifacts / "exercise-filed-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # The amendment: more troops and an earlier start; the warning is shown before filing.
+    page.get_by_role("link", name="Amend").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Amend {notice.reference}")
+    page.get_by_label("Start date").fill((start - dt.timedelta(days=2)).isoformat())
+    page.get_by_label("Troops", exact=True).fill("2600")
+    expect(assessment).to_contain_text("Troops: 2,600 (threshold 1,500)")
+    expect(assessment).to_contain_text("Late by 3 days")
+    page.get_by_label("Reason for the amendment").fill(
+        "A second battalion joins; the start moves two days earlier."
+    )
+    snapshot(page, artifacts / "exercise-amend-assessment.png", scroll_to=assessment)
+    page.get_by_role("button", name="File the amendment").click()
+    expect(page.get_by_role("status")).to_have_text(f"Amended {notice.reference}: version 2 filed.")
+    history = page.get_by_role("table", name="Versions of this notice")
+    expect(history.get_by_role("row")).to_have_count(3)  # the header and two versions
+    notice.refresh_from_db()
+    assert notice.status == "amended" and notice.current_version.days_late == 3
+    page.screenshot(path=artifacts / "exercise-amended.png", full_page=True)
 
 
 def test_add_a_row_clones_the_empty_form(page, live_server, liaison_rs, wb_rta, artifacts):
