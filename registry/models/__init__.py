@@ -1,5 +1,6 @@
 """The registry's models, one module per concern."""
 
+from .compliance import ComplianceRollup, Receipt
 from .content import (
     AnnualCalendarDetails,
     CalendarEntry,
@@ -7,6 +8,7 @@ from .content import (
     ProcurementItem,
     ProcurementPlanDetails,
 )
+from .feeds import CalendarFeed
 from .findings import Finding
 from .ledger import (
     LedgerCheckpoint,
@@ -18,7 +20,7 @@ from .ledger import (
     LedgerVerification,
 )
 from .notices import ImmutableRecordError, Notice, NoticeVersion, ReferenceCounter
-from .officials import ApiToken, Official
+from .officials import ApiToken, Official, RecoveryCode, RecoveryCodeDevice
 from .regimes import Commitment, Organisation, Participation, State
 from .reports import ReportExport
 
@@ -26,7 +28,9 @@ __all__ = [
     "AnnualCalendarDetails",
     "ApiToken",
     "CalendarEntry",
+    "CalendarFeed",
     "Commitment",
+    "ComplianceRollup",
     "ExerciseDetails",
     "Finding",
     "ImmutableRecordError",
@@ -44,6 +48,9 @@ __all__ = [
     "Participation",
     "ProcurementItem",
     "ProcurementPlanDetails",
+    "Receipt",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "ReferenceCounter",
     "ReportExport",
     "State",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from registry import rules
 from registry.ledger import events as ledger_events
 from registry.models import Commitment, Finding, Notice, NoticeVersion, State
+from registry.notice_content import has_nul
 from registry.selectors import official_of
 
 from .errors import NotPermitted, RegistryError
@@ -45,6 +46,7 @@ def record_finding(*, user, commitment: Commitment, state: State, kind: str, **f
         recorded_by=user,
         **fields,
     )
+    _check_fields(finding, fields)
     finding.year = _finding_year(finding)
     try:
         finding.full_clean()
@@ -56,6 +58,26 @@ def record_finding(*, user, commitment: Commitment, state: State, kind: str, **f
         finding.save()
         ledger_events.record_finding(finding)
     return finding
+
+
+def _check_fields(finding: Finding, fields: dict[str, Any]) -> None:
+    """Each field's type, range and length, before anything reads them; no NUL characters."""
+    errors: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        if has_nul(value):
+            errors[name] = [_("Null characters are not allowed.")]
+            continue
+        field = Finding._meta.get_field(name)
+        if field.is_relation:
+            continue  # instances, from the caller's own lookups
+        try:  # a value of the wrong type can raise TypeError rather than a ValidationError
+            setattr(finding, field.attname, field.clean(value, finding))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+        except (TypeError, ValueError):
+            errors[name] = [_("Not a valid value.")]
+    if errors:
+        raise RegistryError(_("The finding has errors; nothing was recorded."), errors)
 
 
 def _finding_year(finding: Finding) -> int:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from registry import rules
 
@@ -14,13 +15,23 @@ register = template.Library()
 
 BAND_SYMBOLS = {"good": "✓", "fair": "◐", "poor": "✗", "none": "–"}
 OBLIGATION_WORDS = {
-    rules.ObligationStatus.ON_TIME: ("good", "✓", "On time"),
-    rules.ObligationStatus.FILED: ("good", "✓", "Filed"),
-    rules.ObligationStatus.LATE: ("fair", "◐", "Late"),
-    rules.ObligationStatus.MISSING: ("poor", "✗", "Missing"),
-    rules.ObligationStatus.PENDING: ("none", "…", "Not yet due"),
-    rules.ObligationStatus.NOT_REQUIRED: ("none", "–", "Not required"),
+    rules.ObligationStatus.ON_TIME: ("good", "✓", gettext_lazy("On time")),
+    rules.ObligationStatus.FILED: ("good", "✓", gettext_lazy("Filed")),
+    rules.ObligationStatus.LATE: ("fair", "◐", gettext_lazy("Late")),
+    rules.ObligationStatus.MISSING: ("poor", "✗", gettext_lazy("Missing")),
+    rules.ObligationStatus.PENDING: ("none", "…", gettext_lazy("Not yet due")),
+    rules.ObligationStatus.NOT_REQUIRED: ("none", "–", gettext_lazy("Not required")),
 }
+
+
+def band_words(kind: str) -> str:
+    """A band in words, for those who cannot see its colour or symbol."""
+    return {
+        "good": _("good"),
+        "fair": _("fair"),
+        "poor": _("poor"),
+        "none": _("nothing to judge"),
+    }[kind]
 
 
 @register.filter
@@ -32,12 +43,7 @@ def band(percent):
 def score_cell(score):
     kind = rules.band(score)
     text = "—" if score is None else f"{score:.0f}"
-    label = {
-        "good": _("good"),
-        "fair": _("fair"),
-        "poor": _("poor"),
-        "none": _("nothing to judge"),
-    }[kind]
+    label = band_words(kind)
     return format_html(
         '<span class="band band--{}"><span aria-hidden="true">{}</span> {} '
         '<span class="visually-hidden">({})</span></span>',
@@ -57,11 +63,13 @@ def ratio_cell(part, whole):
             '<span class="band band--none"><span aria-hidden="true">–</span> {}</span>', _("none")
         )
     return format_html(
-        '<span class="band band--{}"><span aria-hidden="true">{}</span> {} / {}</span>',
+        '<span class="band band--{}"><span aria-hidden="true">{}</span> {} / {} '
+        '<span class="visually-hidden">({})</span></span>',
         kind,
         BAND_SYMBOLS[kind],
         part,
         whole,
+        band_words(kind),
     )
 
 
@@ -77,7 +85,7 @@ def obligation_cell(obligation):
         '<span class="band band--{}"><span aria-hidden="true">{}</span> {}{}</span>',
         kind,
         symbol,
-        _(words),
+        words,
         late,
     )
 
