@@ -16,6 +16,8 @@ from bench.server import SetupError
 BENCHMARKS = {
     "filing": "bench.filing",
     "ledger": "bench.ledger",
+    "dispatch": "bench.dispatch",
+    "compliance": "bench.compliance",
 }
 DEFAULT = "filing"
 

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
-from notifications.channels import CHANNELS, Outcome
+from notifications.channels import CHANNELS, Message, Outcome
 from notifications.messages import build_messages
-from notifications.models import Delivery, DeliveryAttempt, Endpoint, Event
+from notifications.models import Clarification, Delivery, DeliveryAttempt, Endpoint, Event
 from registry.ledger import events as ledger_events
 from registry.models import NoticeVersion
+from registry.notice_content import content_kind, content_select_related
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,65 @@ def create_deliveries(
     event: str | None = None,
     clarification=None,
     imported: bool = False,
-) -> list[Delivery]:
+) -> list[int]:
     """One delivery per endpoint of each recipient; queued for sending once the caller commits.
 
-    For an imported version (history loaded from an earlier record) only the inboxes are
-    written, as received when the version was filed: nothing goes out again.
+    Returns the ids of the deliveries to send. For an imported version (history loaded
+    from an earlier record) only the inboxes are written, as received when the version was
+    filed: nothing goes out again.
     """
     if imported:
-        return _imported_receipts(version, recipient_codes)
-    now = timezone.now()
+        _imported_receipts(version, recipient_codes)
+        return []
     event = event or VERSION_EVENTS[version.status]
+    ensure_inboxes(recipient_codes)
+    write = _insert_deliveries if connection.vendor == "postgresql" else _create_deliveries
+    rows = write(version, recipient_codes, event, clarification, timezone.now())
+    pending = [pk for pk, status in rows if status == Delivery.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: enqueue(pending))
+    return pending
+
+
+def _insert_deliveries(version, codes, event, clarification, now) -> list[tuple[int, str]]:
+    """The deliveries, written by PostgreSQL from the endpoints in one statement.
+
+    Each row's status is ``_initial_state``'s, worked out in SQL: an order of magnitude
+    cheaper for a filing than building and inserting the rows in Python.
+    """
+    status = Delivery.Status
+    on_filing = [kind for kind, channel in CHANNELS.items() if channel.delivered_on_filing]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {Delivery._meta.db_table} (message_id, event, version_id,
+                clarification_id, recipient_id, endpoint_id, status, attempts, retry_step,
+                next_attempt_at, created_at, delivered_at, last_error)
+            SELECT gen_random_uuid(), %s, %s, %s, e.state_id, e.id,
+                CASE WHEN e.kind = ANY(%s) THEN %s WHEN e.status <> %s THEN %s ELSE %s END,
+                0, 0, %s, %s, CASE WHEN e.kind = ANY(%s) THEN %s END, ''
+            FROM {Endpoint._meta.db_table} e WHERE e.state_id = ANY(%s) ORDER BY e.id
+            RETURNING id, status""",
+            [
+                event,
+                version.pk,
+                getattr(clarification, "pk", None),
+                on_filing,
+                status.DELIVERED,
+                Endpoint.Status.ACTIVE,
+                status.HELD,
+                status.PENDING,
+                now,
+                now,
+                on_filing,
+                now,
+                sorted(set(codes)),
+            ],
+        )
+        return cursor.fetchall()
+
+
+def _create_deliveries(version, codes, event, clarification, now) -> list[tuple[int, str]]:
+    """The deliveries, built and inserted through the ORM (SQLite, for the demo)."""
     deliveries = [
         Delivery(
             event=event,
@@ -66,13 +117,10 @@ def create_deliveries(
             next_attempt_at=now,
             **_initial_state(endpoint, now),
         )
-        for endpoint in endpoints_of(recipient_codes)
+        for endpoint in endpoints_of(codes)
     ]
     Delivery.objects.bulk_create(deliveries)
-    pending = [d.pk for d in deliveries if d.status == Delivery.Status.PENDING]
-    if pending:
-        transaction.on_commit(lambda: enqueue(pending))
-    return deliveries
+    return [(delivery.pk, delivery.status) for delivery in deliveries]
 
 
 def _imported_receipts(version: NoticeVersion, recipient_codes: Sequence[str]) -> list[Delivery]:
@@ -102,17 +150,30 @@ def _initial_state(endpoint: Endpoint, now: dt.datetime) -> dict:
 
 
 def endpoints_of(state_codes: Iterable[str]) -> list[Endpoint]:
-    """Every endpoint of the states, creating the inbox of any state that has none yet."""
+    """Every endpoint of the states, creating the inbox of any state that has none yet.
+
+    Only what writing a delivery needs is read (not the secrets, which need decrypting).
+    """
     codes = set(state_codes)
-    endpoints = list(Endpoint.objects.filter(state_id__in=codes))
-    with_inbox = {e.state_id for e in endpoints if e.kind == Endpoint.Kind.INBOX}
+    ensure_inboxes(codes)
+    return list(
+        Endpoint.objects.filter(state_id__in=codes).only("id", "state_id", "kind", "status")
+    )
+
+
+def ensure_inboxes(state_codes: Iterable[str]) -> None:
+    """Create the registry inbox of each state that has none yet."""
+    codes = set(state_codes)
+    with_inbox = set(
+        Endpoint.objects.filter(state_id__in=codes, kind=Endpoint.Kind.INBOX).values_list(
+            "state_id", flat=True
+        )
+    )
     if codes - with_inbox:
         Endpoint.objects.bulk_create(
             [Endpoint(state_id=code, kind=Endpoint.Kind.INBOX) for code in codes - with_inbox],
             ignore_conflicts=True,
         )
-        endpoints = list(Endpoint.objects.filter(state_id__in=codes))
-    return endpoints
 
 
 def enqueue(delivery_ids: Sequence[int]) -> None:
@@ -132,62 +193,111 @@ def enqueue(delivery_ids: Sequence[int]) -> None:
 
 def claim(delivery_ids: Sequence[int] | None = None, limit: int | None = None) -> list[int]:
     """Take due pending deliveries for this worker: status pending → sending, with a lease."""
+    return [delivery.pk for delivery in claim_deliveries(delivery_ids, limit)]
+
+
+def claim_deliveries(
+    delivery_ids: Sequence[int] | None = None, limit: int | None = None
+) -> list[Delivery]:
+    """Claim like ``claim``; return the claimed deliveries, as claimed, with their endpoints.
+
+    The rows are read and locked in one statement (``SKIP LOCKED``: another worker's
+    claim is left alone), then marked ``sending`` under a lease in a second one.
+    """
     now = timezone.now()
+    lease = now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
     if delivery_ids is not None:
         due = due.filter(id__in=delivery_ids)
     with transaction.atomic():
         claimed = list(
-            due.select_for_update(skip_locked=True)
-            .order_by("next_attempt_at")
-            .values_list("id", flat=True)[: limit or settings.DELIVERY_BATCH_SIZE]
+            due.select_related("endpoint")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_attempt_at")[: limit or settings.DELIVERY_BATCH_SIZE]
         )
-        Delivery.objects.filter(id__in=claimed).update(
-            status=Delivery.Status.SENDING,
-            attempts=F("attempts") + 1,
-            lease_expires_at=now + dt.timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        Delivery.objects.filter(id__in=[delivery.pk for delivery in claimed]).update(
+            status=Delivery.Status.SENDING, attempts=F("attempts") + 1, lease_expires_at=lease
         )
+    for delivery in claimed:
+        delivery.status = Delivery.Status.SENDING
+        delivery.attempts += 1
+        delivery.lease_expires_at = lease
     return claimed
 
 
 def deliver(delivery_ids: Sequence[int]) -> int:
     """Send the given deliveries that are still due; return how many were delivered."""
-    claimed = claim(delivery_ids)
-    if not claimed:
-        return 0
-    deliveries = list(_with_message_data(Delivery.objects.filter(id__in=claimed)))
+    deliveries = claim_deliveries(delivery_ids)
     suspended = [d for d in deliveries if not d.endpoint.is_active]
     if suspended:
         _hold(suspended)
     sendable = [d for d in deliveries if d.endpoint.is_active]
-    messages = build_messages(sendable)
-    outcomes = list(
-        _pool().map(lambda d: CHANNELS[d.endpoint.kind].send(d, messages[d.pk]), sendable)
-    )
+    if not sendable:
+        return 0
+    attach_message_data(sendable)
+    outcomes = send_all(sendable, build_messages(sendable))
     record(sendable, outcomes)
     return sum(outcome.delivered for outcome in outcomes)
 
 
-def _with_message_data(deliveries):
-    return deliveries.select_related(
-        "endpoint",
-        "clarification",
-        "clarification__version",
-        "version__notice__commitment",
-        "version__notice__state",
-        "version__filed_by",
-        "version__exercise",
-        "version__procurement_plan",
-        "version__annual_calendar",
-    ).prefetch_related("version__recipients", "version__items", "version__calendar_entries")
+def attach_message_data(deliveries: Sequence[Delivery]) -> None:
+    """Give each delivery its version (notice, content, recipients) and clarification,
+    each loaded once however many deliveries share it."""
+    versions = NoticeVersion.objects.select_related(
+        "notice__commitment", "notice__state", "filed_by", *content_select_related()
+    ).in_bulk({delivery.version_id for delivery in deliveries})
+    # The rows of the kinds at hand only (an exercise has none): a query less per kind.
+    rows = {content_kind(v.notice.kind).rows_related for v in versions.values()} - {None}
+    prefetch_related_objects(list(versions.values()), "recipients", *sorted(rows))
+    asked = {delivery.clarification_id for delivery in deliveries if delivery.clarification_id}
+    clarifications = Clarification.objects.select_related("version").in_bulk(asked) if asked else {}
+    # The ids already match: fill the relations' caches without the descriptors' checks.
+    version_cache = Delivery._meta.get_field("version")
+    clarification_cache = Delivery._meta.get_field("clarification")
+    for delivery in deliveries:
+        version_cache.set_cached_value(delivery, versions[delivery.version_id])
+        if delivery.clarification_id:
+            clarification_cache.set_cached_value(
+                delivery, clarifications[delivery.clarification_id]
+            )
+
+
+def send_all(deliveries: Sequence[Delivery], messages: dict[int, Message]) -> list[Outcome]:
+    """Send every delivery, ``DELIVERY_CONCURRENCY`` at a time, in the order given.
+
+    Each thread takes the next delivery not yet sent, so a slow endpoint holds up one
+    thread and no other delivery.
+    """
+    outcomes: list[Outcome | None] = [None] * len(deliveries)
+    queue = deque(enumerate(deliveries))
+
+    def drain() -> None:
+        while True:
+            try:
+                index, delivery = queue.popleft()
+            except IndexError:
+                return
+            outcomes[index] = send_one(delivery, messages[delivery.pk])
+
+    threads = min(settings.DELIVERY_CONCURRENCY, len(deliveries))
+    for future in [_pool().submit(drain) for _ in range(threads)]:
+        future.result()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def send_one(delivery: Delivery, message: Message) -> Outcome:
+    """One attempt through the delivery's channel; a failure of the code is a failed attempt."""
+    try:
+        return CHANNELS[delivery.endpoint.kind].send(delivery, message)
+    except Exception as exc:
+        log.exception("Sending delivery %s failed.", delivery.pk)
+        return Outcome(delivered=False, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 _executors: dict[int, ThreadPoolExecutor] = {}
 
 
 def _pool() -> ThreadPoolExecutor:
-    import os
-
     pid = os.getpid()  # a pool must not cross a fork
     if pid not in _executors:
         _executors[pid] = ThreadPoolExecutor(max_workers=settings.DELIVERY_CONCURRENCY)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -28,6 +29,7 @@ from registry.ledger import events as ledger_events
 from registry.models import LedgerKind, NoticeVersion, Official, State
 from registry.selectors import official_of
 from registry.services import NotPermitted, RegistryError, require_liaison
+from registry.services.notices import plain_text
 
 MAX_TEXT = 4000
 
@@ -149,7 +151,7 @@ def answer_clarification(*, user, clarification: Clarification, answer: str) -> 
 
 
 def _clean_text(text: str, field: str, *, required: bool = True) -> str:
-    text = (text or "").strip()
+    text = plain_text(text, field)
     if required and not text:
         raise RegistryError(_("This field is required."), {field: [_("This field is required.")]})
     if len(text) > MAX_TEXT:
@@ -161,24 +163,37 @@ def _clean_text(text: str, field: str, *, required: bool = True) -> str:
 # --- endpoints (secretariat) ------------------------------------------------------------
 
 
-def create_webhook_endpoint(*, state: State, url: str, label: str = "") -> Endpoint:
+def create_webhook_endpoint(*, state: State, url: str, label: str = "", by=None) -> Endpoint:
     """A new webhook endpoint with a fresh signing secret (show it to the state once)."""
     endpoint = Endpoint(
         state=state, kind=Endpoint.Kind.WEBHOOK, url=url, label=label, secret=generate_secret()
     )
-    endpoint.full_clean()
-    endpoint.save()
-    return endpoint
+    return _save_new_endpoint(endpoint, by)
 
 
-def create_email_endpoint(*, state: State, email: str, label: str = "") -> Endpoint:
+def create_email_endpoint(*, state: State, email: str, label: str = "", by=None) -> Endpoint:
     endpoint = Endpoint(state=state, kind=Endpoint.Kind.EMAIL, email=email, label=label)
-    endpoint.full_clean()
-    endpoint.save()
+    return _save_new_endpoint(endpoint, by)
+
+
+def _save_new_endpoint(endpoint: Endpoint, by) -> Endpoint:
+    """Validate and save a new endpoint, logged with ``by`` (the secretariat official).
+
+    Every check of the model (a URL the registry may not send to, among them) is a 400
+    naming its field.
+    """
+    try:
+        endpoint.full_clean()
+    except ValidationError as exc:
+        errors = exc.message_dict
+        raise RegistryError(next(iter(errors.values()))[0], errors) from exc
+    with transaction.atomic():
+        endpoint.save()
+        ledger_events.record_endpoint_if_changed(endpoint, action="created", by=by)
     return endpoint
 
 
-def rotate_secret(endpoint: Endpoint) -> Endpoint:
+def rotate_secret(endpoint: Endpoint, by=None) -> Endpoint:
     """A new secret; the old one keeps signing alongside it for the overlap period."""
     if endpoint.kind != Endpoint.Kind.WEBHOOK:
         raise RegistryError(_("Only webhook endpoints have a signing secret."))
@@ -189,16 +204,21 @@ def rotate_secret(endpoint: Endpoint) -> Endpoint:
     endpoint.secret = generate_secret()
     with transaction.atomic():
         endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
-        ledger_events.record_key_rotation(endpoint)
+        ledger_events.record_key_rotation(endpoint, by=by)
     return endpoint
 
 
-def suspend_endpoint(endpoint: Endpoint, *, reason: str) -> bool:
-    """Stop sending to an endpoint; its deliveries are held, never dropped. Alerts once."""
+def suspend_endpoint(endpoint: Endpoint, *, reason: str, by=None) -> bool:
+    """Stop sending to an endpoint; its deliveries are held, never dropped. Alerts once.
+
+    ``by``: the secretariat official, or None when the registry suspends it by itself."""
     now = timezone.now()
-    changed = Endpoint.objects.filter(pk=endpoint.pk, status=Endpoint.Status.ACTIVE).update(
-        status=Endpoint.Status.SUSPENDED, status_reason=reason[:300], status_changed_at=now
-    )
+    with transaction.atomic():
+        changed = Endpoint.objects.filter(pk=endpoint.pk, status=Endpoint.Status.ACTIVE).update(
+            status=Endpoint.Status.SUSPENDED, status_reason=reason[:300], status_changed_at=now
+        )
+        if changed:
+            ledger_events.record_endpoint_if_changed(endpoint, action="suspended", by=by)
     Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PENDING).update(
         status=Delivery.Status.HELD
     )
@@ -218,14 +238,16 @@ def suspend_endpoint(endpoint: Endpoint, *, reason: str) -> bool:
     return bool(changed)
 
 
-def resume_endpoint(endpoint: Endpoint) -> int:
+def resume_endpoint(endpoint: Endpoint, by=None) -> int:
     """Send to the endpoint again, starting with every delivery held for it."""
-    Endpoint.objects.filter(pk=endpoint.pk).update(
-        status=Endpoint.Status.ACTIVE,
-        status_reason="",
-        status_changed_at=timezone.now(),
-        failing_since=None,
-    )
+    with transaction.atomic():
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            status=Endpoint.Status.ACTIVE,
+            status_reason="",
+            status_changed_at=timezone.now(),
+            failing_since=None,
+        )
+        ledger_events.record_endpoint_if_changed(endpoint, action="resumed", by=by)
     endpoint.status = Endpoint.Status.ACTIVE
     return _make_due(Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.HELD))
 

@@ -4,7 +4,6 @@ and ``v1a`` (Ed25519 with the registry's key), over ``{msg_id}.{timestamp}.{body
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 
@@ -30,7 +29,7 @@ def signature_header(msg_id: str, timestamp: int, body: bytes, hmac_secrets: lis
     """Every signature of one message, space-separated: one ``v1`` per secret, then ``v1a``."""
     content = signed_content(msg_id, timestamp, body)
     signatures = [
-        "v1," + _b64(hmac.new(secret_bytes(secret), content, hashlib.sha256).digest())
+        "v1," + _b64(hmac.digest(secret_bytes(secret), content, "sha256"))
         for secret in hmac_secrets
     ]
     signatures.append("v1a," + _b64(signing_key(KEY_PURPOSE).sign(content)))

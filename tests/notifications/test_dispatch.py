@@ -9,12 +9,14 @@ from unittest import mock
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from notifications import dispatch, http, services
 from notifications.models import Alert, Delivery, Endpoint
-from tests.factories import file_exercise
+from tests.factories import annual_calendar, file, file_exercise, procurement_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +93,20 @@ class TestSigning:
             assert "/api/v1/acknowledgements/signed/" in payload["data"]["acknowledge_url"]
         assert {d.status for d in webhook_deliveries(version)} == {"delivered"}
 
+    def test_every_kind_of_notice_carries_its_content(self, liaison_rs, wb_rta, webhooks, receiver):
+        year = timezone.localdate().year + 1
+        plan = file(liaison_rs, wb_rta, "procurement_plan", procurement_plan(year)).version
+        calendar = file(liaison_rs, wb_rta, "annual_calendar", annual_calendar(year)).version
+        send_due(plan)
+        send_due(calendar)
+        plan_body, calendar_body = (request.json for request in receiver.at("/HR"))
+        assert plan_body["data"]["procurement_plan"]["items"][0]["system"] == "Lazar 3 APC"
+        assert calendar_body["data"]["annual_calendar"]["entries"][0]["name"] == "Spring Shield"
+        for body, version in ((plan_body, plan), (calendar_body, calendar)):
+            assert body["data"]["version"] == version.number
+            assert body["data"]["recipients"] == ["AL", "BA", "HR", "ME", "MK", "XK"]
+            assert body["data"]["acknowledge_url"].startswith("http")
+
     def test_rotation_signs_with_old_and_new_secret_for_the_overlap(
         self, liaison_rs, wb_rta, webhooks, receiver
     ):
@@ -108,6 +124,23 @@ class TestSigning:
         again = file_exercise(liaison_rs, wb_rta).version
         send_due(again)
         assert receiver.at("/HR")[-1].headers["webhook-signature"].count("v1,") == 1
+
+
+class TestCost:
+    def test_a_batch_costs_the_same_queries_however_many_deliveries(
+        self, liaison_rs, wb_rta, webhooks, receiver
+    ):
+        def queries_to_deliver() -> int:
+            version = file_exercise(liaison_rs, wb_rta).version
+            ids = [d.pk for d in webhook_deliveries(version)]
+            with CaptureQueriesContext(connection) as queries:
+                assert dispatch.deliver(ids) == len(ids)
+            return len(queries)
+
+        six = queries_to_deliver()
+        for code, endpoint in webhooks.items():  # a second system for every state
+            services.create_webhook_endpoint(state=endpoint.state, url=receiver.url(f"/{code}2"))
+        assert queries_to_deliver() == six
 
 
 class TestOutcomes:

@@ -30,13 +30,19 @@ def broker(tmp_path):
     server.stop()
 
 
+#: The workers run with DEBUG off, as in production: the local receiver (plain HTTP on the
+#: loopback) is allowed explicitly, and they decrypt secrets with this process's key.
+WORKER_ENV = {"DELIVERY_REQUIRE_HTTPS": "0", "DELIVERY_ALLOWED_NETWORKS": "127.0.0.1/32"}
+
+
 @pytest.fixture
-def celery(broker, tmp_path):
+def celery(broker, tmp_path, settings):
     """Start workers and beat on the test's broker; every one is stopped at the end."""
     started: list[CeleryProcess] = []
+    env = {**WORKER_ENV, "REGISTRY_SECRETS_KEY": settings.REGISTRY_SECRETS_KEY}
 
     def start(role: str) -> CeleryProcess:
-        process = CeleryProcess(role, broker.url, tmp_path).start()
+        process = CeleryProcess(role, broker.url, tmp_path, **env).start()
         started.append(process)
         return process
 
