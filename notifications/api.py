@@ -195,10 +195,12 @@ class ClarificationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def answer(self, request: Request, pk: str | None = None) -> Response:
+        question = self.get_object()
+        services.require_answerer(request.user, question)  # refused before the body is read
         data = AnswerRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         clarification = services.answer_clarification(
-            user=request.user, clarification=self.get_object(), answer=data.validated_data["answer"]
+            user=request.user, clarification=question, answer=data.validated_data["answer"]
         )
         return Response(
             {

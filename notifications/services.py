@@ -126,11 +126,16 @@ def ask_clarification(*, user, version: NoticeVersion, question: str) -> Clarifi
     return clarification
 
 
-def answer_clarification(*, user, clarification: Clarification, answer: str) -> Clarification:
-    """The filing state answers once; the answer is delivered to the asking state."""
+def require_answerer(user, clarification: Clarification) -> None:
+    """Only a liaison of the filing state may answer a question about its notice."""
     official = require_liaison(user)
     if official.state_id != clarification.version.notice.state_id:
         raise NotPermitted(_("Only a liaison of the filing state can answer."))
+
+
+def answer_clarification(*, user, clarification: Clarification, answer: str) -> Clarification:
+    """The filing state answers once; the answer is delivered to the asking state."""
+    require_answerer(user, clarification)
     answer = _clean_text(answer, "answer")
     now = timezone.now()
     with transaction.atomic():

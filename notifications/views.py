@@ -115,7 +115,8 @@ def ask(request: HttpRequest, pk: int) -> HttpResponse:
             form, services.ask_clarification, user=request.user, version=asked, question=question
         ):
             messages.success(
-                request, _("Your question was sent to %(state)s.") % {"state": notice.state.name}
+                request,
+                _("Your question was sent to %(state)s.") % {"state": notice.state.local_name},
             )
             return redirect("notice-detail", pk)
     return render(request, "notifications/ask.html", {"notice": notice, "form": form})

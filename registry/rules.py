@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, gettext_lazy
+
 from registry.vocabulary import NoticeKind
 
 #: Exercise counts that can make an activity notifiable, each with the commitment
@@ -381,19 +383,30 @@ def transparency_score(components: Mapping[str, float | None], findings: int) ->
     return max(0.0, min(100.0, round(100 * mean - SCORE_FINDING_PENALTY * findings, 1)))
 
 
+#: The score's components as the formula names them.
+SCORE_COMPONENT_NAMES = {
+    "exercises": gettext_lazy("exercises"),
+    "calendar": gettext_lazy("calendar"),
+    "procurement_plan": gettext_lazy("procurement plan"),
+    "procurement_notices": gettext_lazy("procurement notices"),
+    "acknowledgements": gettext_lazy("acknowledgements"),
+    "clarifications": gettext_lazy("clarifications"),
+}
+
+
 def score_formula() -> str:
-    """The formula in words, for the pages and the exports."""
+    """The formula in words, in the reader's language, for the pages and the exports."""
     parts = ", ".join(
-        f"{name.replace('_', ' ')} {weight}" for name, weight in SCORE_WEIGHTS.items()
+        f"{SCORE_COMPONENT_NAMES[name]} {weight}" for name, weight in SCORE_WEIGHTS.items()
     )
-    return (
-        f"Score = 100 × the weighted mean of the rates that apply (weights: {parts}), "
-        f"minus {SCORE_FINDING_PENALTY} per finding, between 0 and 100. Rates: exercises timely "
-        f"÷ notifiable; calendar and procurement plan 1 if on time, {SCORE_LATE_CREDIT} if late, "
-        f"0 if missing; procurement notices timely ÷ filed; acknowledgements and clarification "
-        f"answers (within the deadline + {SCORE_LATE_CREDIT} × late) ÷ received. A rate with "
-        f"nothing to judge is left out."
-    )
+    return gettext(
+        "Score = 100 × the weighted mean of the rates that apply (weights: %(weights)s), "
+        "minus %(penalty)s per finding, between 0 and 100. Rates: exercises timely ÷ "
+        "notifiable; calendar and procurement plan 1 if on time, %(late)s if late, 0 if "
+        "missing; procurement notices timely ÷ filed; acknowledgements and clarification "
+        "answers (within the deadline + %(late)s × late) ÷ received. A rate with nothing to "
+        "judge is left out."
+    ) % {"weights": parts, "penalty": SCORE_FINDING_PENALTY, "late": SCORE_LATE_CREDIT}
 
 
 #: Bands for showing a score or a rate (per cent): at or above the first is good, at or above

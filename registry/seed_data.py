@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
+
+#: Stored in English; shown in the reader's language (``State.local_name``).
 STATES = {
-    "AL": "Albania",
-    "BA": "Bosnia and Herzegovina",
-    "HR": "Croatia",
-    "XK": "Kosovo",
-    "ME": "Montenegro",
-    "MK": "North Macedonia",
-    "RS": "Serbia",
+    "AL": gettext_noop("Albania"),
+    "BA": gettext_noop("Bosnia and Herzegovina"),
+    "HR": gettext_noop("Croatia"),
+    "XK": gettext_noop("Kosovo"),
+    "ME": gettext_noop("Montenegro"),
+    "MK": gettext_noop("North Macedonia"),
+    "RS": gettext_noop("Serbia"),
 }
 
 ORGANISATIONS = {

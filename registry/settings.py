@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registry.languages.ChosenLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "registry.middleware.SessionTimeoutMiddleware",
@@ -153,6 +154,22 @@ SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en"
+#: The interface languages, each named in itself. Montenegrin (``cnr``, ISO 639-3) is not one
+#: of Django's own; ``registry.languages`` describes it. Serbian is written in Cyrillic
+#: (``sr``) and in Latin (``sr-latn``).
+LANGUAGES = [
+    ("en", "English"),
+    ("sq", "Shqip"),
+    ("bs", "Bosanski"),
+    ("hr", "Hrvatski"),
+    ("mk", "Македонски"),
+    ("cnr", "Crnogorski"),
+    ("sr", "Српски"),
+    ("sr-latn", "Srpski (latinica)"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+#: Date and number formats of the languages Django has none for (Montenegrin).
+FORMAT_MODULE_PATH = ["registry.formats"]
 TIME_ZONE = os.environ.get("DISPLAY_TIME_ZONE", "Europe/Belgrade")
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", account.account, name="account"),
+    path("language/", account.choose_language, name="choose-language"),
     path("account/two-factor/setup/", account.two_factor_setup, name="two-factor-setup"),
     path("account/two-factor/verify/", account.two_factor_verify, name="two-factor-verify"),
     path("account/two-factor/recovery-codes/", account.recovery_codes, name="recovery-codes"),

@@ -4,8 +4,9 @@
 #             and the database named in DATABASE_URL created
 #   redis     Redis on 127.0.0.1:6379
 #   chromium  Debian's chromium at /usr/bin/chromium, for the Playwright browser tests
+#   gettext   GNU gettext (xgettext, msgmerge), for the test that every string is translated
 #
-# usage: scripts/services.sh [postgres] [redis] [chromium]      (no argument: all three)
+# usage: scripts/services.sh [postgres] [redis] [chromium] [gettext]   (no argument: all)
 #
 # Installs (apt-get) and starts what is missing when it runs as root on Debian; otherwise it
 # says what to install or start by hand and exits non-zero. Quick when all is there already.
@@ -256,15 +257,26 @@ ensure_chromium() {
     say "Chromium: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
 }
 
+# --- gettext ---------------------------------------------------------------------------
+
+ensure_gettext() {
+    if ! command -v xgettext >/dev/null 2>&1 || ! command -v msgmerge >/dev/null 2>&1; then
+        say "GNU gettext not installed (the translation test runs makemessages)"
+        apt_install gettext || cannot_install "GNU gettext" "apt-get install -y gettext"
+    fi
+    say "gettext: $(xgettext --version | head -n 1)"
+}
+
 # --- main ------------------------------------------------------------------------------
 
 wanted=("$@")
-((${#wanted[@]})) || wanted=(postgres redis chromium)
+((${#wanted[@]})) || wanted=(postgres redis chromium gettext)
 for service in "${wanted[@]}"; do
     case "$service" in
     postgres | postgresql) ensure_postgres ;;
     redis) ensure_redis ;;
     chromium) ensure_chromium ;;
-    *) die "unknown service '$service' (choose from: postgres redis chromium)" ;;
+    gettext) ensure_gettext ;;
+    *) die "unknown service '$service' (choose from: postgres redis chromium gettext)" ;;
     esac
 done

@@ -20,7 +20,7 @@ export PYTHONUNBUFFERED=1 PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/registry}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
-"$REPO_ROOT/scripts/services.sh" postgres redis chromium
+"$REPO_ROOT/scripts/services.sh" postgres redis chromium gettext
 
 export REGISTRY_TEST_ARTIFACTS="$REPO_ROOT/var/test-artifacts"
 export REGISTRY_CHROMIUM="${REGISTRY_CHROMIUM:-/usr/bin/chromium}"

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from registry.models import Commitment
@@ -57,6 +58,14 @@ def _require_postgresql(django_db_setup, django_db_blocker) -> None:
                 "does), e.g. postgres://postgres@127.0.0.1:5432/registry",
                 returncode=2,
             )
+
+
+@pytest.fixture(autouse=True)
+def _registry_language_after_each_test():
+    """A request's language stays active in the thread after it; the next test starts in
+    the registry's own."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

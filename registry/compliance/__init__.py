@@ -61,6 +61,7 @@ from django.db import connection
 from django.db.models import Count, F, FilteredRelation, Max, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from notifications.messages import NOTICE_EVENTS
 from notifications.models import Clarification, Delivery, Endpoint
@@ -135,6 +136,11 @@ class StateYear:
     clarifications: dict[str, int] = field(default_factory=dict)
     findings: int = 0
     score: float | None = None
+
+    @property
+    def local_state_name(self) -> str:
+        """The state's name in the reader's language (``State.local_name``)."""
+        return gettext(self.state_name)
 
     def score_components(self) -> dict[str, float | None]:
         ex, pn = self.exercises, self.procurement_notices

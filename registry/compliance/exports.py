@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from registry import compliance, rules, selectors
@@ -72,6 +73,7 @@ def request_export(
         first_year=first_year,
         last_year=last_year,
         format=fmt,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     transaction.on_commit(lambda: _queue(export.pk))
     return export
@@ -96,7 +98,8 @@ def build_export(export_id: int) -> None:
         pk=export_id
     )
     try:
-        content = render_export(export, lambda percent: _progress(export_id, percent))
+        with translation.override(export.language):
+            content = render_export(export, lambda percent: _progress(export_id, percent))
     except Exception as exc:
         log.exception("Export %d failed", export_id)
         ReportExport.objects.filter(pk=export_id).update(

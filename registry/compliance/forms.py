@@ -95,6 +95,7 @@ class FindingForm(forms.ModelForm):
             "sources",
             "note",
         ]
+        labels = {"commitment": _("Commitment"), "state": _("State"), "kind": _("Kind")}
         widgets = {
             "observed_from": forms.DateInput(attrs={"type": "date"}),
             "observed_to": forms.DateInput(attrs={"type": "date"}),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
@@ -41,6 +42,13 @@ class Official(models.Model):
         help_text=_("Receives and acknowledges notices for the state."),
     )
     is_secretariat = models.BooleanField(_("secretariat"), default=False)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The interface language chosen by the official; empty: the browser's."),
+    )
 
     class Meta:
         constraints = [
@@ -80,16 +88,20 @@ class Official(models.Model):
 
     @property
     def affiliation(self) -> str:
+        """Who the official is, in the reader's language: "RS liaison+counterpart"."""
         if self.state_id:
             roles = [
-                r
-                for r, on in (("liaison", self.is_liaison), ("counterpart", self.is_counterpart))
+                str(field.verbose_name)
+                for field, on in (
+                    (self._meta.get_field("is_liaison"), self.is_liaison),
+                    (self._meta.get_field("is_counterpart"), self.is_counterpart),
+                )
                 if on
             ]
             return f"{self.state_id} {'+'.join(roles)}"
         if self.organisation_id:
-            return f"{self.organisation_id} monitor"
-        return "secretariat"
+            return gettext("%(organisation)s monitor") % {"organisation": self.organisation_id}
+        return str(self._meta.get_field("is_secretariat").verbose_name)
 
 
 def hash_token(key: str) -> str:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry.vocabulary import ParticipationRole
@@ -31,7 +32,13 @@ class State(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.local_name} ({self.code})"
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language, where the catalogues have it (the seeded
+        states' do); otherwise as stored."""
+        return gettext(self.name)
 
 
 class Organisation(models.Model):

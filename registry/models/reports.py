@@ -39,6 +39,9 @@ class ReportExport(models.Model):
     first_year = models.PositiveSmallIntegerField()
     last_year = models.PositiveSmallIntegerField()
     format = models.CharField(max_length=3, choices=Format.choices)
+    language = models.CharField(
+        max_length=10, default="en", help_text="The requester's language, which the file is in."
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     message = models.CharField(max_length=300, blank=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from registry import rules
 from registry.ledger import events as ledger_events
@@ -17,11 +20,11 @@ from registry.selectors import official_of
 from .errors import NotPermitted, RegistryError
 
 FINDING_COUNT_LABELS = {
-    "troops": _("troops"),
-    "battle_tanks": _("battle tanks"),
-    "acv": _("armoured combat vehicles"),
-    "artillery": _("artillery pieces"),
-    "airborne_amphibious_troops": _("airborne or amphibious troops"),
+    "troops": gettext_lazy("troops"),
+    "battle_tanks": gettext_lazy("battle tanks"),
+    "acv": gettext_lazy("armoured combat vehicles"),
+    "artillery": gettext_lazy("artillery pieces"),
+    "airborne_amphibious_troops": gettext_lazy("airborne or amphibious troops"),
 }
 
 
@@ -103,6 +106,27 @@ def flag_exercise(
 ) -> list[Finding]:
     """The registry's own findings on an exercise version: sizes declared just under a
     threshold (once per notice), and an amendment that raises a size to a threshold."""
+    with translation.override(settings.LANGUAGE_CODE):  # stored and logged: one language
+        flags = _flags(notice, content, previous)
+    findings = []
+    for kind, note in flags:
+        finding = Finding.objects.create(
+            kind=kind,
+            commitment=notice.commitment,
+            state_id=notice.state_id,
+            notice=notice,
+            year=content["start_date"].year,
+            note=f"{notice.reference} v{version.number}: {note}",
+        )
+        ledger_events.record_finding(finding)
+        findings.append(finding)
+    return findings
+
+
+def _flags(
+    notice: Notice, content: dict[str, Any], previous: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """``(kind, note)`` of each flag the version raises."""
     commitment = notice.commitment
     flags = []
     near = rules.near_thresholds(commitment, content)
@@ -118,19 +142,7 @@ def flag_exercise(
         flags.append(
             (Finding.Kind.RAISED_AFTER_FILING, _describe_counts(commitment, content, raised, "to"))
         )
-    findings = []
-    for kind, note in flags:
-        finding = Finding.objects.create(
-            kind=kind,
-            commitment=commitment,
-            state_id=notice.state_id,
-            notice=notice,
-            year=content["start_date"].year,
-            note=f"{notice.reference} v{version.number}: {note}",
-        )
-        ledger_events.record_finding(finding)
-        findings.append(finding)
-    return findings
+    return flags
 
 
 def _describe_counts(

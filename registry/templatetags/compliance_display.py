@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -96,6 +97,12 @@ def percent(value):
 
 
 @register.filter
+def component_name(name: str) -> str:
+    """A component of the score, named as the formula names it."""
+    return capfirst(str(rules.SCORE_COMPONENT_NAMES.get(name, name)))
+
+
+@register.filter
 def weight_of(weights, name):
     return weights.get(name)
 
@@ -110,32 +117,34 @@ def evidence_href(context, state: str, section: str, figure: str = "") -> str:
 
 
 FIGURE_LABELS = {
-    ("exercises", "notifiable"): "Notifiable exercises",
-    ("exercises", "timely"): "Exercises notified on time",
-    ("exercises", "late"): "Exercises notified late",
-    ("exercises", "snap"): "Snap exercises",
-    ("exercises", "voluntary"): "Voluntary (sub-threshold) exercise notices",
-    ("exercises", "cancelled"): "Cancelled exercises",
-    ("procurement_notices", "filed"): "Procurement notices",
-    ("procurement_notices", "timely"): "Procurement notices on time",
-    ("procurement_notices", "late"): "Procurement notices filed late",
-    ("calendar", ""): "Annual calendar filings",
-    ("procurement_plan", ""): "Procurement plan filings",
-    ("acknowledgements", "received"): "Versions received",
-    ("acknowledgements", "within_deadline"): "Versions acknowledged in time",
-    ("acknowledgements", "late"): "Versions acknowledged late",
-    ("acknowledgements", "outstanding"): "Versions not acknowledged",
-    ("clarifications", "received"): "Clarification requests received",
-    ("clarifications", "answered_within_deadline"): "Clarification requests answered in time",
-    ("clarifications", "late"): "Clarification requests answered late",
-    ("clarifications", "outstanding"): "Clarification requests not answered",
-    ("findings", ""): "Findings",
+    ("exercises", "notifiable"): gettext_lazy("Notifiable exercises"),
+    ("exercises", "timely"): gettext_lazy("Exercises notified on time"),
+    ("exercises", "late"): gettext_lazy("Exercises notified late"),
+    ("exercises", "snap"): gettext_lazy("Snap exercises"),
+    ("exercises", "voluntary"): gettext_lazy("Voluntary (sub-threshold) exercise notices"),
+    ("exercises", "cancelled"): gettext_lazy("Cancelled exercises"),
+    ("procurement_notices", "filed"): gettext_lazy("Procurement notices"),
+    ("procurement_notices", "timely"): gettext_lazy("Procurement notices on time"),
+    ("procurement_notices", "late"): gettext_lazy("Procurement notices filed late"),
+    ("calendar", ""): gettext_lazy("Annual calendar filings"),
+    ("procurement_plan", ""): gettext_lazy("Procurement plan filings"),
+    ("acknowledgements", "received"): gettext_lazy("Versions received"),
+    ("acknowledgements", "within_deadline"): gettext_lazy("Versions acknowledged in time"),
+    ("acknowledgements", "late"): gettext_lazy("Versions acknowledged late"),
+    ("acknowledgements", "outstanding"): gettext_lazy("Versions not acknowledged"),
+    ("clarifications", "received"): gettext_lazy("Clarification requests received"),
+    ("clarifications", "answered_within_deadline"): gettext_lazy(
+        "Clarification requests answered in time"
+    ),
+    ("clarifications", "late"): gettext_lazy("Clarification requests answered late"),
+    ("clarifications", "outstanding"): gettext_lazy("Clarification requests not answered"),
+    ("findings", ""): gettext_lazy("Findings"),
 }
 
 
 @register.simple_tag
 def figure_label(section: str, figure: str = "") -> str:
-    return _(FIGURE_LABELS.get((section, figure), section))
+    return str(FIGURE_LABELS.get((section, figure), section))
 
 
 @register.simple_tag

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -200,3 +201,19 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if accounts.revoke_token(token=token, by=request.user):
         messages.success(request, _("Token %(hint)s… is revoked.") % {"hint": token.hint})
     return redirect("account")
+
+
+# --- the interface language --------------------------------------------------------------
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language (Django's ``set_language``: a cookie, then back to
+    ``next``) and remember it on the official's account, so every sign-in speaks it."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    official = getattr(request.user, "official", None) if request.user.is_authenticated else None
+    if official is not None and language in dict(settings.LANGUAGES):
+        official.language = language
+        official.save(update_fields=["language"])
+    return response

@@ -258,7 +258,7 @@ def finding_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Finding recorded against %(state)s for %(year)d.")
-                % {"state": finding.state.name, "year": finding.year},
+                % {"state": finding.state.local_name, "year": finding.year},
             )
             return redirect(state_url(finding.state_id, finding.commitment, finding.year))
     return render(

@@ -12,7 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.browser.pages import sign_in, snapshot
+from tests.browser.pages import axe_violations, sign_in, snapshot
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,16 +53,19 @@ def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
     expect(page.get_by_test_id("totp-uri")).to_contain_text("otpauth://totp/")
     secret = page.get_by_test_id("totp-secret").inner_text()
     snapshot(page, artifacts / "two-factor-setup.png", scroll_to=page.locator(".qr-code"))
+    assert axe_violations(page) == []
     page.get_by_label("Code", exact=True).fill(code_for(secret))
     page.get_by_role("button", name="Confirm").click()
     codes = page.get_by_test_id("recovery-codes").locator("code").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){3}", c) for c in codes)
+    assert axe_violations(page) == []
     page.get_by_role("link", name="I have saved them: continue").click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Two-factor sign-in")
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, "rs-liaison")
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in")
+    assert axe_violations(page) == []
     page.get_by_label("Code", exact=True).fill(code_for(secret, steps_ahead=1))
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("link", name="Notices")).to_be_visible()

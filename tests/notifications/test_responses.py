@@ -137,8 +137,9 @@ class TestClarifications:
         self.ask(api, notice, official_hr)
         clarification = Clarification.objects.get()
         url = f"/api/v1/clarifications/{clarification.pk}/answer/"
-        other = api.as_user(user("hr-liaison")).post(url, {"answer": "x"}, format="json")
-        assert other.status_code == 403
+        other = api.as_user(user("hr-liaison"))
+        assert other.post(url, {"answer": "x"}, format="json").status_code == 403
+        assert other.post(url, {}, format="json").status_code == 403  # refused before the body
         rs = api.as_user(liaison_rs)
         assert rs.post(url, {"answer": "First"}, format="json").status_code == 200
         assert rs.post(url, {"answer": "Second"}, format="json").status_code == 400

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from registry.compliance.exports import build_export
 from registry.models import Finding, ReportExport
@@ -219,6 +221,24 @@ class TestExports:
             text = content.decode()
             assert "WB-RTA" in text and "Evidence log checkpoint" in text and "\nRS," not in text
             assert f"{YEAR},RS,participant" in text
+
+    def test_an_export_is_in_its_requesters_language(self, late_serbia, monitor_eu):
+        client = client_for(monitor_eu)
+        client.post("/language/", {"language": "mk", "next": "/"})
+        for fmt in ("csv", "pdf"):
+            client.post(
+                "/compliance/export/",
+                {"commitment": "WB-RTA", "first_year": YEAR, "last_year": YEAR, "format": fmt},
+            )
+        csv_job, pdf_job = ReportExport.objects.order_by("pk")
+        assert csv_job.language == pdf_job.language == "mk"
+        for job in (csv_job, pdf_job):
+            build_export(job.pk)  # in the worker, where English is active
+        with translation.override("mk"):
+            commitment = gettext("Commitment")
+        assert f"# {commitment}".encode() in bytes(ReportExport.objects.get(pk=csv_job.pk).content)
+        pdf = bytes(ReportExport.objects.get(pk=pdf_job.pk).content)
+        assert b"DejaVuSansCondensed" in pdf  # a font with Cyrillic letters, embedded
 
     def test_exports_are_private_to_their_requester(self, late_serbia, monitor_eu, secretariat):
         client_for(monitor_eu).post(

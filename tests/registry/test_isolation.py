@@ -229,6 +229,8 @@ EXPECTATIONS: dict[str, Case] = {
     "login/": Case("GET", "none", "L=302 C=302 M=302 S=302 A=200"),
     "logout/": Case("POST", "none", "L=login C=login M=login S=login A=login"),
     "account/": Case("GET", "none", ANY_ROLE),
+    # Anyone may choose the interface language, signed in or not.
+    "language/": Case("POST", "none", "L=302 C=302 M=302 S=302 A=302", {"language": "hr"}),
     "account/two-factor/setup/": Case("GET", "none", ANY_ROLE),
     "account/two-factor/verify/": Case("GET", "none", "L=302 C=302 M=302 S=302 A=login"),
     # Without a second factor given in this session: first give it.
