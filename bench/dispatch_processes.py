@@ -220,8 +220,10 @@ class ProcessMeter:
     """The cores used between ``start()`` and ``stop()``, by group and by worker process.
 
     ``groups`` maps a group name to the session ids whose processes belong to it;
-    ``filing`` is the pid of the process that files; PostgreSQL counts its own processes
-    and the backends of the benchmark database; "other" is everything else on the machine.
+    ``filing`` is the pid of the process that files; "benchmark" is this process (it
+    polls the receiver and the database while a run lasts); PostgreSQL counts its own
+    processes and the backends of the benchmark database; "other" is everything else on
+    the machine.
     """
 
     def __init__(self, groups: dict[str, list[int]], filing_pid: int, database: str) -> None:
@@ -235,6 +237,8 @@ class ProcessMeter:
                 return group
         if pid == self.filing_pid:
             return "filing"
+        if pid == os.getpid():
+            return "benchmark"
         if name == "postgres":
             ours = f" {self.database} " in f" {title} "
             return "postgres" if ours or not is_postgres_backend(title) else None
@@ -262,7 +266,7 @@ class ProcessMeter:
         elapsed = time.perf_counter() - self.began
         busy = (machine_busy_ticks() - self.busy_before) / TICKS_PER_SECOND / elapsed
         after = self.snapshot()
-        cores = dict.fromkeys([*self.groups, "filing", "postgres"], 0.0)
+        cores = dict.fromkeys([*self.groups, "filing", "benchmark", "postgres"], 0.0)
         per_process = {}
         for pid, (group, ticks) in after.items():
             if group is None:

@@ -174,6 +174,9 @@ def _client(port, target, token, ref_prefix, schedule, tally, start) -> None:
         "Authorization": f"Token {token}",
         "Content-Type": "application/json",
         "Accept": "application/json",
+        # What the TLS proxy in front of gunicorn says (docs/deployment.md); without it the
+        # production settings redirect to HTTPS.
+        "X-Forwarded-Proto": "https",
     }
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     start.wait()

@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.test import Client
 
     client = Client(
-        SERVER_NAME="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}", raise_request_exception=False
+        SERVER_NAME="127.0.0.1",
+        HTTP_AUTHORIZATION=f"Token {key}",
+        HTTP_X_FORWARDED_PROTO="https",  # as the TLS proxy says (the settings redirect otherwise)
+        raise_request_exception=False,
     )
     filing = Filer(client)
     for _ in range(20):

@@ -9,8 +9,9 @@ from notifications import dispatch, reminders
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver(delivery_ids: list[int]) -> int:
-    """Send these deliveries if they are still due (idempotent: claiming is compare-and-set)."""
-    return dispatch.deliver(delivery_ids)
+    """Send these deliveries if they are still due, and other due ones up to a batch
+    (idempotent: claiming is compare-and-set)."""
+    return dispatch.deliver(delivery_ids, fill=True)
 
 
 @shared_task

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
+import time
 from unittest import mock
 
 import pytest
@@ -141,6 +143,32 @@ class TestCost:
         for code, endpoint in webhooks.items():  # a second system for every state
             services.create_webhook_endpoint(state=endpoint.state, url=receiver.url(f"/{code}2"))
         assert queries_to_deliver() == six
+
+    def test_slow_endpoints_are_waited_for_together_not_in_turn(
+        self, liaison_rs, wb_rta, webhooks, receiver
+    ):
+        for code in ("BA", "HR", "ME"):
+            receiver.script(f"/{code}", delay=0.6)
+        version = file_exercise(liaison_rs, wb_rta).version
+        began = time.monotonic()
+        send_due(version)
+        assert time.monotonic() - began < 1.2  # one after the other: 1.8 s
+        assert len(receiver.received) == 6
+
+    def test_fast_endpoints_are_sent_to_by_one_thread(self, liaison_rs, wb_rta, webhooks, receiver):
+        threads, send_one = set(), dispatch.send_one
+
+        def noting_the_thread(delivery, message):
+            threads.add(threading.get_ident())
+            return send_one(delivery, message)
+
+        version = file_exercise(liaison_rs, wb_rta).version
+        with (
+            mock.patch.object(dispatch, "send_one", noting_the_thread),
+            mock.patch.object(dispatch, "SLOW_SEND_SECONDS", 2.0),  # none is that slow here
+        ):
+            send_due(version)
+        assert len(receiver.received) == 6 and threads == {threading.get_ident()}
 
 
 class TestOutcomes:

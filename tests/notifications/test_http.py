@@ -55,3 +55,21 @@ def test_a_connection_the_server_dropped_is_replaced(receiver):
 def test_an_unreachable_endpoint_is_a_result_not_an_exception():
     result = http.post("http://127.0.0.1:9/closed", b"{}", HEADERS)
     assert result.status_code is None and "ConnectionRefused" in result.error
+
+
+def test_a_request_on_a_connection_closed_meanwhile_is_sent_once_more(receiver, monkeypatch):
+    """The server closes an idle connection just after the pool found it open: the request
+    fails before any answer, so it is sent again on a new connection, and only then."""
+    receiver.script("/drops", close=True)
+    assert http.post(receiver.url("/drops"), b"{}", HEADERS).status_code == 200
+    monkeypatch.setattr(http, "_still_open", lambda connection: True)  # the race, made certain
+    result = http.post(receiver.url("/drops"), b"{}", HEADERS)
+    assert result.status_code == 200 and result.error == ""
+    assert len(receiver.received) == 2 and len(receiver.connections) == 2
+
+
+def test_a_connection_idle_too_long_is_not_reused(receiver, monkeypatch):
+    assert http.post(receiver.url("/a"), b"{}", HEADERS).status_code == 200
+    monkeypatch.setattr(http, "MAX_IDLE_SECONDS", 0.0)
+    assert http.post(receiver.url("/a"), b"{}", HEADERS).status_code == 200
+    assert len(receiver.received) == 2 and len(receiver.connections) == 2
