@@ -39,9 +39,14 @@ def read_process(pid_dir: Path) -> tuple[int, str, int, str]:
     name = text[text.index("(") + 1 : text.rindex(")")]
     fields = text[text.rindex(")") + 2 :].split()
     title = ""
+    ticks = int(fields[11]) + int(fields[12])
     if name == "postgres":
         title = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    return int(fields[3]), name, int(fields[11]) + int(fields[12]), title
+        if " -D " in title:
+            # The postmaster: with the ticks of its children that exited (and were reaped),
+            # such as the parallel workers of a big query, which no snapshot catches alive.
+            ticks += int(fields[13]) + int(fields[14])
+    return int(fields[3]), name, ticks, title
 
 
 def is_postgres_backend(title: str) -> bool:

@@ -181,7 +181,7 @@ def work(mode: str, username: str, duration: float, barriers, counts, worker: in
     user = get_user_model().objects.get(username=username)
     commitment = Commitment.objects.get(code="WB-RTA")
     if mode == "without_log":
-        ledger_events.record_version = lambda version: None
+        ledger_events.record_version = lambda version, content=None: None
     barrier, done = barriers
     barrier.wait()
     deadline, count = time.monotonic() + duration, 0

@@ -210,7 +210,8 @@ class GunicornServer:
     def _answers(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
-            conn.request("GET", "/api/v1/states/")  # 401 without a token: Django is up
+            # 401 without a token: Django is up (the header: as the TLS proxy would send it)
+            conn.request("GET", "/api/v1/states/", headers={"X-Forwarded-Proto": "https"})
             return conn.getresponse().status in (200, 401, 403)
         except OSError:
             return False
