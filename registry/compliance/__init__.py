@@ -445,12 +445,17 @@ def receipts_from_deliveries(commitment: Commitment, years: list[int]) -> QueryS
 
 
 def _acknowledgement_figures(commitment: Commitment, years: list[int]) -> dict:
-    figures = _grouped(
-        receipts_in(commitment, years),
-        ("recipient_id", "year_of"),
-        _counts(ACKNOWLEDGEMENT_FIGURES, "delivered_at"),
-        ("median_hours", F("acknowledged_at") - F("delivered_at"), ACKNOWLEDGED),
-    )
+    """One query per year: a year's receipts are one range of the index, and PostgreSQL
+    aggregates (and takes the median of) several ranges in one query more slowly than each
+    alone (bench/README.md, "compliance": two years 0.96 s together, 0.3 s each)."""
+    figures: dict[tuple, dict] = {}
+    for year in years:
+        figures |= _grouped(
+            receipts_in(commitment, [year]),
+            ("recipient_id", "year_of"),
+            _counts(ACKNOWLEDGEMENT_FIGURES, "delivered_at"),
+            ("median_hours", F("acknowledged_at") - F("delivered_at"), ACKNOWLEDGED),
+        )
     for values in figures.values():
         waited = values["median_hours"]
         values["median_hours"] = round(waited.total_seconds() / 3600, 1) if waited else None
