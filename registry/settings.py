@@ -317,7 +317,11 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
     }
-CELERY_IMPORTS = ["registry.compliance.exports", "registry.ledger.tasks"]
+CELERY_IMPORTS = [
+    "registry.compliance.exports",
+    "registry.compliance.tasks",
+    "registry.ledger.tasks",
+]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -333,6 +337,8 @@ CELERY_TASK_TIME_LIMIT = 150
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+#: How often the closed years' compliance figures that a write threw away are computed again.
+COMPLIANCE_STORE_SECONDS = env_float("COMPLIANCE_STORE_SECONDS", 60.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {
         "task": "notifications.tasks.sweep_deliveries",
@@ -350,6 +356,10 @@ CELERY_BEAT_SCHEDULE = {
     "verify-ledger": {
         "task": "registry.ledger.tasks.verify_ledger",
         "schedule": LEDGER_VERIFY_SECONDS,
+    },
+    "store-closed-years": {
+        "task": "registry.compliance.tasks.store_closed_years",
+        "schedule": COMPLIANCE_STORE_SECONDS,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -27,6 +27,7 @@ from registry.compliance import (
     state_year_document,
 )
 from registry.compliance.rollups import rollup_parameters
+from registry.compliance.tasks import store_closed_years
 from registry.models import ComplianceRollup, Finding, Notice, Receipt, State
 from tests.conftest import user
 from tests.registry.test_compliance import BELGRADE, YEAR, at, exercise, filed, history, row
@@ -166,6 +167,17 @@ class TestClosedYears:
         report(wb_rta)
         with django_assert_max_num_queries(6):  # participants, calendars, plans, rollups
             report(wb_rta)
+
+    def test_the_periodic_task_stores_the_years_a_write_threw_away(
+        self, amended_with_responses, wb_rta
+    ):
+        first_year = wb_rta.participations.order_by("joined_on").first().joined_on.year
+        store_closed_years()
+        assert stored_years(wb_rta) == set(range(first_year, dt.date.today().year))
+        ComplianceRollup.objects.filter(commitment=wb_rta, year=YEAR).delete()
+        store_closed_years()
+        stored = ComplianceRollup.objects.get(commitment=wb_rta, year=YEAR)
+        assert stored.figures == compute_years(wb_rta, [YEAR])[YEAR]
 
     def test_a_late_acknowledgement_changes_its_year_at_once(self, amended_with_responses, wb_rta):
         before = row(report(wb_rta), "ME").acknowledgements
