@@ -19,7 +19,8 @@ What counts (DOMAIN.md §6):
 - findings count in the year they concern.
 
 Speed (bench/README.md, "compliance": 57 states, 10 years, 100,000 notices, 6 million
-receipts). Two tables kept by PostgreSQL triggers (migration ``0007_compliance_receipts``)
+receipts). Two tables kept by PostgreSQL triggers (migration ``0007_compliance_receipts``;
+``0009_receipts_refresh_plan`` keeps their refresh cheap)
 in the transaction of the write that changes them:
 
 - **Receipts.** ``Receipt`` holds exactly the rows of the view ``registry_receipt_source``:

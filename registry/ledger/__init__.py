@@ -184,9 +184,18 @@ def sequence_if_free(rounds: int = 50) -> int:
             moved += sequence_pending(locked=True)
         finally:
             _session_unlock()
-        if not LedgerSubmission.objects.exists():
+        if not any_pending():
             break
     return moved
+
+
+def any_pending() -> bool:
+    """Whether a submission waits to be sequenced.
+
+    Read through the primary key: the queue's table is mostly rows already moved and not
+    yet vacuumed, which a plain ``exists()`` (a sequential scan) would read every time.
+    """
+    return LedgerSubmission.objects.order_by("pk").values_list("pk", flat=True).first() is not None
 
 
 def sequence_pending(max_batches: int | None = None, *, locked: bool = False) -> int:
