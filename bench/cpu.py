@@ -54,6 +54,30 @@ def is_postgres_backend(title: str) -> bool:
     return "(" in title or "[local]" in title
 
 
+def postgres_group(name: str, title: str, database: str) -> str | None:
+    """ "postgres" for PostgreSQL's own processes and the backends of ``database``; None for
+    another database's backends and for every other program."""
+    if name != "postgres":
+        return None
+    ours = f" {database} " in f" {title} "
+    return "postgres" if ours or not is_postgres_backend(title) else None
+
+
+def snapshot(group_of) -> dict[int, tuple[str | None, int]]:
+    """Every process's group (``group_of(pid, session, name, title)``) and CPU ticks so
+    far, by pid."""
+    processes = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                session, name, ticks, title = read_process(entry)
+            except (OSError, ValueError, IndexError):
+                continue  # it exited meanwhile
+            pid = int(entry.name)
+            processes[pid] = (group_of(pid, session, name, title), ticks)
+    return processes
+
+
 class CpuMeter:
     """``meter.start()``, run, then ``meter.stop()`` gives the cores each group used."""
 
@@ -66,23 +90,10 @@ class CpuMeter:
             return "gunicorn"
         if pid == os.getpid():
             return "load generator"
-        if name == "postgres":
-            bench_backend = f" {self.database} " in f" {title} "
-            return "postgres" if bench_backend or not is_postgres_backend(title) else None
-        return None
+        return postgres_group(name, title, self.database)
 
     def snapshot(self) -> dict[int, tuple[str | None, int]]:
-        """Every process's group and CPU ticks so far, by pid."""
-        processes = {}
-        for entry in PROC.iterdir():
-            if entry.name.isdigit():
-                try:
-                    session, name, ticks, title = read_process(entry)
-                except (OSError, ValueError, IndexError):
-                    continue  # it exited meanwhile
-                pid = int(entry.name)
-                processes[pid] = (self.group_of(pid, session, name, title), ticks)
-        return processes
+        return snapshot(self.group_of)
 
     def start(self) -> None:
         try:

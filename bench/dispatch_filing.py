@@ -9,14 +9,13 @@ the latter to the last recipient's delivery.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import multiprocessing
 import os
 import time
 from dataclasses import dataclass
 
-POLYGON = [[20.40, 44.70], [20.60, 44.70], [20.60, 44.85], [20.40, 44.85]]
+from bench.filing import exercise_content
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def file_notices(user, commitment, refs, count: int, rate: float | None) -> list
 
     filed = []
     began = time.monotonic()
-    content = exercise(user.official.state_id)
+    content = exercise_content(user.official.state_id)
     for number in range(count):
         if rate:
             time.sleep(max(0.0, began + number / rate - time.monotonic()))
@@ -105,20 +104,3 @@ def file_notices(user, commitment, refs, count: int, rate: float | None) -> list
         )
         filed.append(Filed(started, time.monotonic(), filing.version.pk))
     return filed
-
-
-def exercise(state_code: str) -> dict:
-    """A valid exercise notice below the thresholds, starting in 60 days."""
-    start = dt.date.today() + dt.timedelta(days=60)
-    return {
-        "name": "Steadfast Resolve",
-        "activity_type": "field_training",
-        "purpose": "Brigade field training",
-        "command_level": "brigade",
-        "start_date": start,
-        "end_date": start + dt.timedelta(days=6),
-        "area_description": "Pasuljanske livade training area",
-        "area_polygon": POLYGON,
-        "troops": 1200,
-        "participating_states": [state_code],
-    }

@@ -20,13 +20,8 @@ from pathlib import Path
 
 import redis
 
-from bench.cpu import (
-    PROC,
-    TICKS_PER_SECOND,
-    is_postgres_backend,
-    machine_busy_ticks,
-    read_process,
-)
+from bench import cpu
+from bench.cpu import PROC, TICKS_PER_SECOND, machine_busy_ticks, postgres_group, read_process
 from bench.server import REPO_ROOT, SetupError, free_port
 
 START_TIMEOUT = 60.0
@@ -239,22 +234,10 @@ class ProcessMeter:
             return "filing"
         if pid == os.getpid():
             return "benchmark"
-        if name == "postgres":
-            ours = f" {self.database} " in f" {title} "
-            return "postgres" if ours or not is_postgres_backend(title) else None
-        return None
+        return postgres_group(name, title, self.database)
 
     def snapshot(self) -> dict[int, tuple[str | None, int]]:
-        processes = {}
-        for entry in PROC.iterdir():
-            if entry.name.isdigit():
-                try:
-                    session, name, ticks, title = read_process(entry)
-                except (OSError, ValueError, IndexError):
-                    continue
-                pid = int(entry.name)
-                processes[pid] = (self.group_of(pid, session, name, title), ticks)
-        return processes
+        return cpu.snapshot(self.group_of)
 
     def start(self) -> None:
         self.began = time.perf_counter()

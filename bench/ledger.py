@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.cpu import CpuMeter
+from bench.filing import exercise_content
 from bench.server import (
     REPO_ROOT,
     database_url,
@@ -198,30 +199,14 @@ def work(mode: str, username: str, duration: float, barriers, counts, worker: in
 
 
 def file_one(user, commitment, client_ref: str) -> None:
-    import datetime as dt
-
-    from django.utils import timezone
-
     from registry import services
 
-    start = timezone.localdate() + dt.timedelta(days=60)
     services.file_notice(
         user=user,
         commitment=commitment,
         kind="exercise",
         client_ref=client_ref,
-        content={
-            "name": "Steadfast Resolve",
-            "activity_type": "field_training",
-            "purpose": "Brigade field training",
-            "command_level": "brigade",
-            "start_date": start,
-            "end_date": start + dt.timedelta(days=6),
-            "area_description": "Pasuljanske livade training area",
-            "area_polygon": [[20.40, 44.70], [20.60, 44.70], [20.60, 44.85], [20.40, 44.85]],
-            "troops": 1200,
-            "participating_states": [user.official.state_id],
-        },
+        content=exercise_content(user.official.state_id),
     )
 
 

@@ -14,6 +14,8 @@ from django.conf.locale import LANG_INFO
 from django.http import HttpRequest
 from django.utils import translation
 
+from registry.selectors import official_of
+
 MONTENEGRIN = {"bidi": False, "code": "cnr", "name": "Montenegrin", "name_local": "Crnogorski"}
 
 
@@ -23,9 +25,7 @@ def register_montenegrin() -> None:
 
 def chosen_language(request: HttpRequest) -> str | None:
     """The language the signed-in official chose, if any (it outranks the browser's)."""
-    user = getattr(request, "user", None)
-    official = getattr(user, "official", None) if user and user.is_authenticated else None
-    language = getattr(official, "language", "")
+    language = getattr(official_of(getattr(request, "user", None)), "language", "")
     return language if language in dict(settings.LANGUAGES) else None
 
 

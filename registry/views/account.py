@@ -21,6 +21,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.models import RecoveryCodeDevice
+from registry.selectors import official_of
 from registry.services import RegistryError, accounts
 from registry.views.access import registry_page
 
@@ -212,7 +213,7 @@ def choose_language(request: HttpRequest) -> HttpResponse:
     ``next``) and remember it on the official's account, so every sign-in speaks it."""
     response = set_language(request)
     language = request.POST.get("language", "")
-    official = getattr(request.user, "official", None) if request.user.is_authenticated else None
+    official = official_of(request.user)
     if official is not None and language in dict(settings.LANGUAGES):
         official.language = language
         official.save(update_fields=["language"])
