@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django_countries.serializers import CountryFieldMixin
+from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from registry.api_schema import country_choices
 from registry.models import (
     AnnualCalendarDetails,
     CalendarEntry,
@@ -26,6 +28,77 @@ from registry.models import (
 from registry.models.content import validate_polygon
 from registry.notice_content import version_content
 from registry.vocabulary import NoticeKind
+
+# --- building blocks -------------------------------------------------------------------
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    # DRF's ModelSerializer, working out the fields it builds from the model once per class.
+    # DRF does it for every instance (about 1 ms for an exercise, on every request); here the
+    # first instance records the fields it built, and later ones only call their classes
+    # with the same arguments. A built field whose arguments hold another field (a list's
+    # child) is copied as DRF copies declared fields, since a field belongs to one parent.
+    # (Comments, not a docstring: the API schema would show a docstring on every model.)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        recorded = type(self).__dict__.get("_recorded_fields")
+        if recorded is None:
+            fields = super().get_fields()
+            type(self)._recorded_fields = {
+                name: None if name in self._declared_fields else field
+                for name, field in fields.items()
+            }
+            return fields
+        declared = copy.deepcopy(self._declared_fields)
+        return {
+            name: declared[name] if built is None else _fresh(built)
+            for name, built in recorded.items()
+        }
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    arguments = [*field._args, *field._kwargs.values()]
+    if any(isinstance(argument, serializers.Field) for argument in arguments):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)
+
+
+COUNTRY_CHOICES = country_choices()
+#: What the API schema says of a country field, without and with the empty choice: its
+#: CountryEnum (``SPECTACULAR_SETTINGS``), as it says of django_countries' field.
+COUNTRY_SCHEMA = {
+    allow_blank: {
+        "field": serializers.ChoiceField(choices=COUNTRY_CHOICES, allow_blank=allow_blank)
+    }
+    for allow_blank in (False, True)
+}
+
+
+class CountryCodeField(serializers.CharField):
+    """An ISO 3166 country as its alpha-2 code; alpha-3 and numeric codes are read too.
+
+    django_countries' own field is a choice field of every country, copied for every
+    request (3.6 ms for a list of them); this one looks the code up instead.
+    """
+
+    default_error_messages = {
+        "invalid_choice": serializers.ChoiceField.default_error_messages["invalid_choice"]
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+        self._spectacular_annotation = COUNTRY_SCHEMA[self.allow_blank]
+
+    def to_internal_value(self, data: Any) -> str:
+        code = countries.alpha2(super().to_internal_value(data))
+        if not code:
+            self.fail("invalid_choice", input=data)
+        return code
+
+    def to_representation(self, value: Any) -> str:
+        return countries.alpha2(value) or str(value)
+
 
 # --- kind objects ----------------------------------------------------------------------
 
@@ -44,8 +117,11 @@ class AreaSerializer(serializers.Serializer):
     )
 
 
-class ExerciseSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class ExerciseSerializer(ModelSerializer):
     area = AreaSerializer(source="*")
+    participating_states = serializers.ListField(
+        child=CountryCodeField(), required=False, max_length=len(COUNTRY_CHOICES)
+    )
 
     class Meta:
         model = ExerciseDetails
@@ -69,10 +145,15 @@ class ExerciseSerializer(CountryFieldMixin, serializers.ModelSerializer):
             "without_advance_notice",
             "calendar_changes",
         ]
-        extra_kwargs = {"participating_states": {"required": False}}
 
 
-class ProcurementItemSerializer(CountryFieldMixin, serializers.ModelSerializer):
+class ProcurementItemSerializer(ModelSerializer):
+    supplier_state = CountryCodeField(
+        allow_blank=True,
+        required=False,
+        help_text=ProcurementItem._meta.get_field("supplier_state").help_text,
+    )
+
     class Meta:
         model = ProcurementItem
         fields = [
@@ -88,7 +169,7 @@ class ProcurementItemSerializer(CountryFieldMixin, serializers.ModelSerializer):
         ]
 
 
-class ProcurementPlanSerializer(serializers.ModelSerializer):
+class ProcurementPlanSerializer(ModelSerializer):
     items = ProcurementItemSerializer(many=True, max_length=settings.REGISTRY_MAX_CONTENT_ROWS)
 
     class Meta:
@@ -100,7 +181,7 @@ class ProcurementNoticeSerializer(serializers.Serializer):
     item = ProcurementItemSerializer()
 
 
-class CalendarEntrySerializer(serializers.ModelSerializer):
+class CalendarEntrySerializer(ModelSerializer):
     class Meta:
         model = CalendarEntry
         fields = [
@@ -118,7 +199,7 @@ class CalendarEntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class AnnualCalendarSerializer(serializers.ModelSerializer):
+class AnnualCalendarSerializer(ModelSerializer):
     entries = CalendarEntrySerializer(
         many=True, required=False, max_length=settings.REGISTRY_MAX_CONTENT_ROWS
     )
@@ -223,7 +304,7 @@ class AssessmentSerializer(serializers.Serializer):
     air_component_required = serializers.BooleanField()
 
 
-class VersionSummarySerializer(serializers.ModelSerializer):
+class VersionSummarySerializer(ModelSerializer):
     version = serializers.IntegerField(source="number")
     filed_by = serializers.CharField(source="filed_by.username")
     recipients = serializers.SerializerMethodField()
@@ -279,7 +360,7 @@ def recipient_codes_of(version: NoticeVersion) -> list[str]:
     return version.recipient_codes()
 
 
-class NoticeSerializer(KindObjectsMixin, serializers.ModelSerializer):
+class NoticeSerializer(KindObjectsMixin, ModelSerializer):
     """A notice as its current version shows it."""
 
     state = serializers.CharField(source="state_id")
@@ -363,13 +444,13 @@ class VersionDetailSerializer(VersionSummarySerializer):
         return KIND_SERIALIZERS[version.notice.kind](version_content(version)).data
 
 
-class StateSerializer(serializers.ModelSerializer):
+class StateSerializer(ModelSerializer):
     class Meta:
         model = State
         fields = ["code", "name"]
 
 
-class ParticipationSerializer(serializers.ModelSerializer):
+class ParticipationSerializer(ModelSerializer):
     state = serializers.CharField(source="state_id")
 
     class Meta:
@@ -377,7 +458,7 @@ class ParticipationSerializer(serializers.ModelSerializer):
         fields = ["state", "role", "joined_on", "left_on"]
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(ModelSerializer):
     participants = ParticipationSerializer(many=True, source="participations")
 
     class Meta:

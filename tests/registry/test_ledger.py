@@ -65,6 +65,19 @@ def data_of(entry: LedgerEntry) -> dict:
     return json.loads(bytes(entry.payload))["data"]
 
 
+def assert_stored_tree_is_the_rfc_tree(entries: list[LedgerEntry]) -> None:
+    """The node table holds exactly the RFC 6962 tree of the entries' leaves."""
+    leaves = [bytes(e.leaf_hash) for e in entries]
+    stored = {(n.level, n.index): bytes(n.hash) for n in LedgerNode.objects.all()}
+    expected = {}
+    tree = merkle.CompactRange()
+    for leaf in leaves:
+        expected.update({k: v for k, v in tree.append(leaf) if k[0] > 0})
+    assert stored == expected
+    for size in range(1, len(leaves) + 1):
+        assert ledger.root_hash(size) == merkle.root_of_leaf_hashes(leaves[:size])
+
+
 def assert_verifies() -> None:
     report = verify_log()
     assert report.ok, report.summary()
@@ -260,15 +273,23 @@ class TestSequencing:
         assert [e.index for e in entries] == list(range(len(entries)))
         assert LedgerSubmission.objects.count() == 0
         assert LedgerHead.objects.get().size == len(entries)
-        leaves = [bytes(e.leaf_hash) for e in entries]
-        stored = {(n.level, n.index): bytes(n.hash) for n in LedgerNode.objects.all()}
-        expected = {}
-        tree = merkle.CompactRange()
-        for leaf in leaves:
-            expected.update({k: v for k, v in tree.append(leaf) if k[0] > 0})
-        assert stored == expected
-        for size in range(1, len(leaves) + 1):
-            assert ledger.root_hash(size) == merkle.root_of_leaf_hashes(leaves[:size])
+        assert_stored_tree_is_the_rfc_tree(entries)
+
+    def test_a_head_without_its_right_edge_is_read_from_the_stored_tree(
+        self, settings, liaison_rs, wb_rta, start
+    ):
+        settings.LEDGER_SEQUENCE_BATCH = 4
+        for _ in range(5):
+            file_exercise(liaison_rs, wb_rta)
+        ledger.sequence_pending()
+        LedgerHead.objects.update(frontier=b"")  # as a log built in bulk leaves it
+        for _ in range(6):
+            file_exercise(liaison_rs, wb_rta)
+        entries = logged()
+        assert_stored_tree_is_the_rfc_tree(entries)
+        edge = merkle.frontier_nodes(len(entries))
+        assert len(bytes(LedgerHead.objects.get().frontier)) == 32 * len(edge)
+        assert_verifies()
 
     def test_receipt_sequences_what_is_pending(self, liaison_rs, wb_rta, start):
         filing = file_exercise(liaison_rs, wb_rta)
