@@ -61,8 +61,7 @@ def create_deliveries(
         _imported_receipts(version, recipient_codes)
         return []
     event = event or VERSION_EVENTS[version.status]
-    ensure_inboxes(recipient_codes)
-    write = _insert_deliveries if connection.vendor == "postgresql" else _create_deliveries
+    write = _write_deliveries if connection.vendor == "postgresql" else _create_deliveries
     rows = write(version, recipient_codes, event, clarification, timezone.now())
     pending = [pk for pk, status in rows if status == Delivery.Status.PENDING]
     if pending:
@@ -70,8 +69,23 @@ def create_deliveries(
     return pending
 
 
-def _insert_deliveries(version, codes, event, clarification, now) -> list[tuple[int, str]]:
-    """The deliveries, written by PostgreSQL from the endpoints in one statement.
+def _write_deliveries(version, codes, event, clarification, now) -> list[tuple[int, str]]:
+    """PostgreSQL: the deliveries to every endpoint of the recipients, in one statement.
+
+    A recipient without its inbox (a state's first notice) gets it then, and its delivery.
+    """
+    rows = _insert_deliveries(version, codes, event, clarification, now, kinds=list(CHANNELS))
+    with_inbox = {recipient for _, _, recipient, kind in rows if kind == Endpoint.Kind.INBOX}
+    if missing := set(codes) - with_inbox:
+        ensure_inboxes(missing)
+        kinds = [Endpoint.Kind.INBOX]
+        rows += _insert_deliveries(version, missing, event, clarification, now, kinds=kinds)
+    return [(pk, status) for pk, status, _, _ in rows]
+
+
+def _insert_deliveries(version, codes, event, clarification, now, *, kinds) -> list[tuple]:
+    """The deliveries to the recipients' endpoints of ``kinds``, written by PostgreSQL from
+    the endpoints in one statement: ``(id, status, recipient, endpoint kind)`` each.
 
     Each row's status is ``_initial_state``'s, worked out in SQL: an order of magnitude
     cheaper for a filing than building and inserting the rows in Python.
@@ -80,14 +94,17 @@ def _insert_deliveries(version, codes, event, clarification, now) -> list[tuple[
     on_filing = [kind for kind, channel in CHANNELS.items() if channel.delivered_on_filing]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {Delivery._meta.db_table} (message_id, event, version_id,
-                clarification_id, recipient_id, endpoint_id, status, attempts, retry_step,
-                next_attempt_at, created_at, delivered_at, last_error)
+            f"""WITH inserted AS (INSERT INTO {Delivery._meta.db_table} (message_id, event,
+                version_id, clarification_id, recipient_id, endpoint_id, status, attempts,
+                retry_step, next_attempt_at, created_at, delivered_at, last_error)
             SELECT gen_random_uuid(), %s, %s, %s, e.state_id, e.id,
                 CASE WHEN e.kind = ANY(%s) THEN %s WHEN e.status <> %s THEN %s ELSE %s END,
                 0, 0, %s, %s, CASE WHEN e.kind = ANY(%s) THEN %s END, ''
-            FROM {Endpoint._meta.db_table} e WHERE e.state_id = ANY(%s) ORDER BY e.id
-            RETURNING id, status""",
+            FROM {Endpoint._meta.db_table} e WHERE e.state_id = ANY(%s) AND e.kind = ANY(%s)
+            ORDER BY e.id
+            RETURNING id, status, recipient_id, endpoint_id)
+            SELECT i.id, i.status, i.recipient_id, e.kind FROM inserted i
+            JOIN {Endpoint._meta.db_table} e ON e.id = i.endpoint_id ORDER BY i.id""",
             [
                 event,
                 version.pk,
@@ -102,6 +119,7 @@ def _insert_deliveries(version, codes, event, clarification, now) -> list[tuple[
                 on_filing,
                 now,
                 sorted(set(codes)),
+                kinds,
             ],
         )
         return cursor.fetchall()

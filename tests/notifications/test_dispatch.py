@@ -59,6 +59,19 @@ class TestOutbox:
         }
         assert not rows.filter(recipient="RS").exists()
 
+    def test_a_recipient_without_an_inbox_gets_one_and_each_delivery_once(
+        self, liaison_rs, wb_rta, webhooks
+    ):
+        Endpoint.objects.filter(state_id="HR", kind="inbox").delete()  # a newly added state
+        version = file_exercise(liaison_rs, wb_rta).version
+        to_croatia = Delivery.objects.filter(version=version, recipient="HR")
+        assert sorted(to_croatia.values_list("endpoint__kind", "status")) == [
+            ("inbox", "delivered"),
+            ("webhook", "pending"),
+        ]
+        assert Endpoint.objects.filter(state_id="HR", kind="inbox").count() == 1
+        assert Delivery.objects.filter(version=version).count() == 12
+
     def test_a_suspended_endpoint_gets_held_deliveries(self, liaison_rs, wb_rta, webhooks):
         services.suspend_endpoint(webhooks["HR"], reason="maintenance")
         version = file_exercise(liaison_rs, wb_rta).version
