@@ -72,21 +72,11 @@ def templated(document: dict) -> Callable[[str], bytes]:
 
 
 def exercise_content(state_code: str) -> dict:
-    """The same exercise as the filing service takes it (model field names), for the
-    benchmarks that file in-process."""
-    start = dt.date.today() + dt.timedelta(days=60)
-    return {
-        "name": "Steadfast Resolve",
-        "activity_type": "field_training",
-        "purpose": "Brigade field training",
-        "command_level": "brigade",
-        "start_date": start,
-        "end_date": start + dt.timedelta(days=6),
-        "area_description": "Pasuljanske livade training area",
-        "area_polygon": POLYGON,
-        "troops": 1200,
-        "participating_states": [state_code],
-    }
+    """The tests' exercise (model field names, below the thresholds, starting in 60 days),
+    for the benchmarks that file in-process through the service (Django set up first)."""
+    from tests.factories import exercise
+
+    return exercise(participating_states=[state_code])
 
 
 def exercise_document(today: dt.date) -> dict:

@@ -49,6 +49,10 @@ from registry.selectors import commitments_visible_to, notices_visible_to, offic
 
 log = logging.getLogger(__name__)
 
+#: The advisory lock the sequencer's batches take (migration 0010 has its own copy): what
+#: a batch at work shows in ``pg_locks``.
+SEQUENCER_LOCK_KEY = 0x6C656467  # "ledg"
+
 
 class LedgerError(Exception):
     """The log's storage contradicts itself (a missing node, a head out of step)."""

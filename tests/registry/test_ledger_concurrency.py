@@ -84,9 +84,6 @@ def test_concurrent_filing_keeps_indexes_dense_and_the_tree_consistent(seeded):
     assert report.checkpoints >= 2  # the children's checkpoints are consistent with each other
 
 
-SEQUENCER_LOCK_KEY = 0x6C656467  # migration 0010
-
-
 def other_session():
     """A second database session of our own, outside Django's connection handling."""
     params = connections["default"].get_connection_params()
@@ -119,7 +116,7 @@ def test_an_event_committed_while_a_sequencer_works_is_taken_by_that_sequencer(s
     before = ledger.tree_size()
     holder, blocker = other_session(), other_session()
     with holder.transaction():  # a sequencer at work: the first event is left pending
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK_KEY])
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.SEQUENCER_LOCK_KEY])
         record_and_commit(1)
     assert LedgerSubmission.objects.count() == 1
 
