@@ -1,12 +1,15 @@
 """Evidence log: appends per second under concurrent filing, and proof times at 1M and 10M entries.
 
 1. **Appends under concurrent filing.** ``--processes`` OS processes call the filing
-   service (``registry.services.file_notice``, as the API does, without HTTP) for
-   ``--duration`` seconds each run, on their own PostgreSQL connections: once as shipped
-   (each filing writes its log submission and sequences after its commit), once with the
-   log switched off, to show what the log costs filing; then the same processes only
-   append events (one ``ledger.record`` per transaction, sequenced after each commit), to
-   show the log's own capacity. The log is then verified to be dense and consistent.
+   service (``registry.services.file_notice``) and ask for the filing's receipt, as the API
+   does, without HTTP, for ``--duration`` seconds each run, on their own PostgreSQL
+   connections, while a process sequences the log every ``LEDGER_SEQUENCE_SECONDS`` as
+   beat and a worker do: once as shipped, once with the log switched off (no entries, no
+   receipts), to show what the log costs filing; then the same processes only record
+   events (one ``ledger.record`` per transaction, no receipt), to show the log's own
+   capacity. "appends/s" counts the entries of a run over the time until all of them were
+   in the log (the run, then one last sequencing). The log is then verified to be dense
+   and consistent.
 2. **Proofs on big logs.** A log of each ``--sizes`` entries is built in bulk with SQL
    (leaves hashed by PostgreSQL, then every node level by one INSERT … SELECT), its root
    checked against an independent computation (1M) and proofs against it; then random
@@ -25,6 +28,7 @@ import multiprocessing
 import os
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -114,30 +118,47 @@ def append_runs(args: argparse.Namespace) -> dict:
         if mode == "without_log":  # its versions have no entries: verify before it
             runs["log_is_dense_and_verified"] = check_log()
         before = ledger.tree_size()
-        count, seconds, cpu = run_processes(mode, args.processes, args.duration)
-        appended = ledger.tree_size() - before  # sequenced while the processes ran
-        backlog = ledger.sequence_pending()
+        run = run_processes(mode, args.processes, args.duration)
+        appended = ledger.tree_size() - before
         runs[mode] = {
-            "operations": count,
-            "seconds": round(seconds, 2),
-            "per_second": round(count / seconds, 1),
+            "operations": run.count,
+            "seconds": round(run.seconds, 2),
+            "per_second": round(run.count / run.seconds, 1),
             "appends": appended,
-            "appends_per_second": round(appended / seconds, 1),
-            "left_pending": backlog,
-            "cpu_cores": cpu,
+            "seconds_until_in_the_log": round(run.logged_after, 2),
+            "appends_per_second": round(appended / run.logged_after, 1),
+            "left_for_the_last_sequencing": run.left,
+            "cpu_cores": run.cpu,
         }
         print(
-            f"{label:<20} {count / seconds:>9.1f} ops/s   {appended / seconds:>9.1f} appends/s"
-            f"   ({count} in {seconds:.1f} s, {backlog} left to sequence)"
+            f"{label:<20} {run.count / run.seconds:>9.1f} ops/s"
+            f"   {appended / run.logged_after:>9.1f} appends/s   ({run.count} in"
+            f" {run.seconds:.1f} s, all in the log after {run.logged_after:.1f} s;"
+            f" {run.left} left for the last sequencing)"
         )
-        print(" " * 21 + "cores used: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        print(" " * 21 + "cores used: " + ", ".join(f"{k} {v:.2f}" for k, v in run.cpu.items()))
     print(f"log dense, tree and checkpoints verified: {runs['log_is_dense_and_verified']}")
     return runs
 
 
-def run_processes(mode: str, processes: int, duration: float) -> tuple[int, float, dict]:
-    """Run the processes; their total count, the seconds, and the cores each group used."""
+@dataclass
+class Run:
+    """One run: operations done in ``seconds``; every entry they recorded was in the log
+    ``logged_after`` seconds from the start, ``left`` of them moved by the last sequencing."""
+
+    count: int
+    seconds: float
+    logged_after: float
+    left: int
+    cpu: dict
+
+
+def run_processes(mode: str, processes: int, duration: float) -> Run:
+    """Run the processes beside the scheduler's sequencer; then sequence what they left."""
+    from django.conf import settings
     from django.db import connection, connections
+
+    from registry import ledger
 
     database = connection.settings_dict["NAME"]
     connections.close_all()  # each child opens its own connection
@@ -145,6 +166,7 @@ def run_processes(mode: str, processes: int, duration: float) -> tuple[int, floa
     barrier = context.Barrier(processes + 1)
     done = context.Barrier(processes + 1)  # children stay alive until the CPU is read
     counts = context.Queue()
+    stop = context.Event()
     users = liaison_usernames(7)
     children = [
         context.Process(
@@ -152,21 +174,41 @@ def run_processes(mode: str, processes: int, duration: float) -> tuple[int, floa
         )
         for i in range(processes)
     ]
+    interval = settings.LEDGER_SEQUENCE_SECONDS
+    sequencer = context.Process(target=sequence_every, args=(interval, stop))
     for child in children:
         child.start()
     meter = CpuMeter(os.getsid(0), database)  # our session: the forked processes
     barrier.wait()
     meter.start()
     started = time.monotonic()
+    sequencer.start()
     total = sum(counts.get(timeout=duration + 120) for _ in children)
     seconds = time.monotonic() - started
+    stop.set()
+    sequencer.join()
+    left = ledger.sequence_pending()
+    logged_after = time.monotonic() - started
     cpu = meter.stop()
+    connections.close_all()
     done.wait()
     for child in children:
         child.join()
     cpu["bench processes"] = cpu.pop("gunicorn", 0.0)
     cpu.pop("load generator", None)
-    return total, seconds, cpu
+    return Run(total, seconds, logged_after, left, cpu)
+
+
+def sequence_every(seconds: float, stop) -> None:
+    """What beat and a worker do (``registry.ledger.tasks.sequence_ledger``), on a timer."""
+    from django.db import connections
+
+    from registry import ledger
+
+    connections.close_all()
+    while not stop.wait(seconds):
+        ledger.sequence_pending()
+    connections.close_all()
 
 
 def work(mode: str, username: str, duration: float, barriers, counts, worker: int) -> None:
@@ -191,23 +233,28 @@ def work(mode: str, username: str, duration: float, barriers, counts, worker: in
             with transaction.atomic():
                 ledger.record("bench.append", {"worker": worker, "n": count})
         else:
-            file_one(user, commitment, f"bench-{mode}-{worker}-{count}-{time.time_ns()}")
+            ref = f"bench-{mode}-{worker}-{count}-{time.time_ns()}"
+            file_one(user, commitment, ref, with_receipt=mode == "with_log")
         count += 1
     counts.put(count)
     done.wait()
     connections.close_all()
 
 
-def file_one(user, commitment, client_ref: str) -> None:
+def file_one(user, commitment, client_ref: str, with_receipt: bool = True) -> None:
+    """File as the API does: the service, then the receipt its answer carries."""
     from registry import services
+    from registry.ledger.api import version_receipt
 
-    services.file_notice(
+    filing = services.file_notice(
         user=user,
         commitment=commitment,
         kind="exercise",
         client_ref=client_ref,
         content=exercise_content(user.official.state_id),
     )
+    if with_receipt:
+        version_receipt(filing.version)
 
 
 def check_log() -> bool:

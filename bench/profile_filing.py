@@ -58,10 +58,10 @@ STEPS = [
         "registry.ledger.events|registry.ledger_events",
         "record_version",
     ),
-    ("      on commit: evidence log sequencing", "registry.ledger", "sequence_after_commit"),
     ("  response: NoticeSerializer(...).data", "rest_framework.serializers", "Serializer.data"),
     ("    version_content (reload the content)", "registry.serializers", "version_content"),
     ("  response: evidence log receipt (version_receipt)", "registry.api", "version_receipt"),
+    ("    sequencing up to the filing's entry", "registry.ledger", "_sequence_batch"),
     ("  JSON rendering", "rest_framework.renderers", "JSONRenderer.render"),
     ("across the request, within the steps above:", "", ""),
     (

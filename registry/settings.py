@@ -297,9 +297,12 @@ REGISTRY_SECRETS_KEY_FILE = str(VAR_DIR / "keys" / "secrets.key") if DEBUG else 
 #: ``<host of REGISTRY_BASE_URL>/ledger``.
 LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "")
 LEDGER_CHECKPOINT_SECONDS = env_float("LEDGER_CHECKPOINT_SECONDS", 60)
-LEDGER_SEQUENCE_SECONDS = env_float("LEDGER_SEQUENCE_SECONDS", 5)
+#: How often the scheduler moves recorded events into the log (answers that must carry an
+#: index sequence at once; every other event waits at most this long, when a worker is free).
+LEDGER_SEQUENCE_SECONDS = env_float("LEDGER_SEQUENCE_SECONDS", 1)
 LEDGER_VERIFY_SECONDS = env_float("LEDGER_VERIFY_SECONDS", 3600)
-LEDGER_SEQUENCE_BATCH = env_int("LEDGER_SEQUENCE_BATCH", 2000)
+#: Entries per sequencer transaction: a receipt waits for at most one batch at work.
+LEDGER_SEQUENCE_BATCH = env_int("LEDGER_SEQUENCE_BATCH", 500)
 LEDGER_MAX_ENTRIES_PER_REQUEST = env_int("LEDGER_MAX_ENTRIES_PER_REQUEST", 1000)
 
 # Celery: the broker carries ids only; the database is the source of truth.
@@ -348,6 +351,8 @@ CELERY_BEAT_SCHEDULE = {
     "sequence-ledger": {
         "task": "registry.ledger.tasks.sequence_ledger",
         "schedule": LEDGER_SEQUENCE_SECONDS,
+        # A call the workers could not take in time is dropped: the next one does its work.
+        "options": {"expires": max(LEDGER_SEQUENCE_SECONDS * 10, 10)},
     },
     "issue-ledger-checkpoint": {
         "task": "registry.ledger.tasks.issue_ledger_checkpoint",

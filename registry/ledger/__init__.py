@@ -10,14 +10,13 @@ waits on:
 2. The sequencer moves committed submissions into ``LedgerEntry`` with the next indexes,
    stores the tree's new nodes and advances the head, one batch per transaction, one
    batch at a time. On PostgreSQL a batch is one statement, ``registry_ledger_sequence``
-   (migration 0010), under a transaction-level advisory lock; on SQLite it is Python
-   under SQLite's write lock. Right after each event commits, ``sequence_after_commit()``
-   sequences everyone's pending submissions unless a sequencer is at work, which then
-   takes them (application-level group commit: the committer never waits). On PostgreSQL
-   that is one round trip, ``registry_ledger_sequence_if_free``. ``receipt_for()``
-   sequences what is pending when an answer must carry an index that is not there yet.
-   Celery beat runs ``sequence_pending()`` too, so a crash between the commit and the
-   sequencing only delays the index.
+   (migration 0011), under a transaction-level advisory lock; on SQLite it is Python
+   under SQLite's write lock. ``sequence_pending()`` runs the batches: Celery beat calls
+   it every ``LEDGER_SEQUENCE_SECONDS``, a checkpoint calls it before signing, and
+   ``receipt_for()`` calls it when an answer must carry an index that is not there yet.
+   An event therefore costs its transaction one INSERT and nothing after its commit
+   (a CT log's periodic integration, as in Trillian); a batch takes whatever the events
+   of the last interval left, so the log's work per event falls as the load grows.
 
 Reads: the root of any size and every proof cost O(log n) node reads (``read_nodes``).
 """
@@ -49,7 +48,7 @@ from registry.selectors import commitments_visible_to, notices_visible_to, offic
 
 log = logging.getLogger(__name__)
 
-#: The advisory lock the sequencer's batches take (migration 0010 has its own copy): what
+#: The advisory lock the sequencer's batches take (migration 0011 has its own copy): what
 #: a batch at work shows in ``pg_locks``.
 SEQUENCER_LOCK_KEY = 0x6C656467  # "ledg"
 
@@ -146,7 +145,6 @@ def record_many(events: Sequence[Event]) -> None:
             )
         )
     _insert_submissions(rows)
-    _sequence_once_committed()
 
 
 def _insert_submissions(rows: list[tuple]) -> None:
@@ -160,36 +158,8 @@ def _insert_submissions(rows: list[tuple]) -> None:
         )
 
 
-def _sequence_once_committed() -> None:
-    """Sequence after the transaction commits: once, however many events it recorded."""
-    queued = connection.run_on_commit if connection.in_atomic_block else []
-    if not any(callback is sequence_after_commit for _, callback, _ in queued):
-        transaction.on_commit(sequence_after_commit)
-
-
 def _pk(value) -> Any:
     return getattr(value, "pk", value)
-
-
-#: At most this many batches per call of ``sequence_after_commit`` (under a constant stream
-#: of events the caller would otherwise never return; the next committer goes on).
-SEQUENCE_ROUNDS = 50
-
-
-def sequence_after_commit() -> None:
-    """Sequence what the event just committed, unless a sequencer is at work (it will take
-    it); never fail the request for it. One round trip on PostgreSQL."""
-    try:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "CALL registry_ledger_sequence_if_free(%s, %s)",
-                    [settings.LEDGER_SEQUENCE_BATCH, SEQUENCE_ROUNDS],
-                )
-        else:
-            sequence_pending()
-    except Exception:
-        log.exception("Sequencing the evidence log failed; the beat task will retry.")
 
 
 # --- sequencing ------------------------------------------------------------------------------
@@ -221,12 +191,10 @@ def _sequence_batch() -> int:
 
 
 def _sequence_batch_postgresql() -> int:
-    """One statement: ``registry_ledger_sequence`` (migration 0010) takes the sequencer's
+    """One statement: ``registry_ledger_sequence`` (migration 0011) takes the sequencer's
     transaction lock, moves the batch, stores the new nodes and the head."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT registry_ledger_sequence(%s, true)", [settings.LEDGER_SEQUENCE_BATCH]
-        )
+        cursor.execute("SELECT registry_ledger_sequence(%s)", [settings.LEDGER_SEQUENCE_BATCH])
         return cursor.fetchone()[0]
 
 
@@ -402,15 +370,13 @@ class Receipt:
 def receipt_for(kinds: Iterable[str], source_id: int) -> Receipt | None:
     """The log position of the event of one of ``kinds`` derived from row ``source_id``.
 
-    Sequences pending submissions first if the event is not in the log yet.
+    If the event is not in the log yet, sequences batch by batch (oldest first) until it is.
     """
     kinds = list(kinds)
-    entry = _entry_of(kinds, source_id)
-    if entry is None:  # still in the event's transaction, or sequencing after it failed
-        try:
-            sequence_pending()
-        except Exception:
-            log.exception("Sequencing the evidence log failed; the beat task will retry.")
+    try:
+        entry = _sequenced_entry_of(kinds, source_id)
+    except Exception:
+        log.exception("Sequencing the evidence log failed; the beat task will retry.")
         entry = _entry_of(kinds, source_id)
     if entry is not None:
         return Receipt(index=entry.index, leaf_hash=bytes(entry.leaf_hash), entry=entry)
@@ -420,6 +386,18 @@ def receipt_for(kinds: Iterable[str], source_id: int) -> Receipt | None:
     if pending is None:
         return None
     return Receipt(index=None, leaf_hash=bytes(pending.leaf_hash))
+
+
+def _sequenced_entry_of(kinds: list[str], source_id: int) -> LedgerEntry | None:
+    """The event's entry, sequencing what is pending until it is there or nothing moves
+    (the event is still in its transaction, or was never recorded)."""
+    entry = _entry_of(kinds, source_id)
+    while entry is None:
+        moved = _sequence_batch()  # or a batch at work took it while this one waited
+        entry = _entry_of(kinds, source_id)
+        if not moved:
+            break
+    return entry
 
 
 def _entry_of(kinds: list[str], source_id: int) -> LedgerEntry | None:

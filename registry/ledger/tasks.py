@@ -1,6 +1,6 @@
 """Celery tasks of the evidence log: thin wrappers, scheduled by beat (``CELERY_BEAT_SCHEDULE``).
 
-- ``sequence_ledger``: moves submissions a crash left unsequenced into the log;
+- ``sequence_ledger``: moves the events recorded since its last run into the log;
 - ``issue_ledger_checkpoint``: signs a checkpoint when the log has grown;
 - ``verify_ledger``: verifies the whole log and keeps the result for the monitor page.
 """

@@ -380,6 +380,10 @@ class TestTasks:
         schedule = settings.CELERY_BEAT_SCHEDULE
         assert schedule["issue-ledger-checkpoint"]["schedule"] == settings.LEDGER_CHECKPOINT_SECONDS
         assert settings.LEDGER_CHECKPOINT_SECONDS == 60
+        # Events without a receipt reach the log within a second; a call that waited too
+        # long for a worker is dropped, the next one doing its work.
+        assert schedule["sequence-ledger"]["schedule"] == settings.LEDGER_SEQUENCE_SECONDS == 1
+        assert schedule["sequence-ledger"]["options"]["expires"] >= 10
         from registry.celery import app
 
         app.loader.import_default_modules()

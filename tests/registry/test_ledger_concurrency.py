@@ -1,8 +1,8 @@
 """Concurrent filing from many OS processes keeps the log's indexes dense and its tree right.
 
-Each process files through the service, so each filing commits its submission and then
-sequences whatever is pending unless another process's sequencer is at work: nothing may be
-left behind by that hand-over.
+Each process files through the service and then asks for the filing's receipt, as the API
+does: the receipt sequences what is pending, batch after batch, while the other processes
+file, sequence and sign checkpoints.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db import connection, connections, transaction
 from registry import ledger
 from registry.ledger import checkpoints as ledger_checkpoints
 from registry.ledger import merkle
+from registry.ledger.events import VERSION_KINDS
 from registry.ledger.verify import verify_log
 from registry.models import Commitment, LedgerEntry, LedgerSubmission, NoticeVersion
 from tests.factories import file_exercise
@@ -30,13 +31,16 @@ LIAISONS = ["rs-liaison", "hr-liaison", "al-liaison", "me-liaison", "mk-liaison"
 
 
 def file_many(username: str, count: int, errors) -> None:
-    """In a child process: its own connection, ``count`` filings, checkpoints on the way."""
+    """In a child process: its own connection, ``count`` filings each with its receipt,
+    checkpoints on the way."""
     try:
         connections.close_all()
         user = get_user_model().objects.get(username=username)
         commitment = Commitment.objects.get(code="WB-RTA")
         for number in range(count):
-            file_exercise(user, commitment)
+            filing = file_exercise(user, commitment)
+            receipt = ledger.receipt_for(VERSION_KINDS.values(), filing.version.pk)
+            assert receipt is not None and receipt.index is not None, "a receipt without index"
             if number % 5 == 4:
                 ledger_checkpoints.issue_checkpoint()
     except Exception:
@@ -63,7 +67,7 @@ def test_concurrent_filing_keeps_indexes_dense_and_the_tree_consistent(seeded):
     assert all(process.exitcode == 0 for process in processes)
     assert errors.empty(), errors.get()
 
-    # Each filing's own sequencing, or the sequencer it found at work, took everything.
+    # Each filing's receipt, or a batch at work when it asked, took everything.
     assert not LedgerSubmission.objects.exists()
     assert ledger.sequence_pending() == 0
     indexes = list(LedgerEntry.objects.order_by("index").values_list("index", flat=True))
@@ -94,53 +98,44 @@ def other_session():
 def wait_until_blocked(session, pid: int) -> None:
     for _ in range(500):
         row = session.execute(
-            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
+            "SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = %s", [pid]
         ).fetchone()
-        if row and row[0] == "Lock":
+        if row == ("Lock", "advisory"):
             return
         time.sleep(0.01)
-    raise AssertionError("The sequencer never waited on the head row.")
-
-
-def record_and_commit(number: int) -> None:
-    with transaction.atomic():
-        ledger.record("test.event", {"n": number})
+    raise AssertionError("The receipt never waited for the batch at work.")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_committed_while_a_sequencer_works_is_taken_by_that_sequencer(seeded):
-    """The hand-over of the group commit, step by step: the committer of the second event
-    finds the lock taken and leaves; the sequencer at work looks for newcomers once its
-    batch has committed, and takes it."""
+def test_a_receipt_asked_while_a_batch_is_at_work_waits_for_it_and_carries_the_index(seeded):
+    """An event committed while another sequencer holds the lock: its receipt waits for
+    that batch to commit, then sequences the event itself."""
     ledger.sequence_pending()
     before = ledger.tree_size()
-    holder, blocker = other_session(), other_session()
-    with holder.transaction():  # a sequencer at work: the first event is left pending
+    with transaction.atomic():
+        ledger.record("test.event", {"n": 1}, source_id=7)
+    assert LedgerSubmission.objects.count() == 1  # recorded; the sequencer has not run
+    holder = other_session()
+    receipts, pids = [], []
+
+    def ask_for_the_receipt():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+        receipts.append(ledger.receipt_for(["test.event"], 7))
+        connection.close()
+
+    with holder.transaction():  # a batch at work
         holder.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.SEQUENCER_LOCK_KEY])
-        record_and_commit(1)
-    assert LedgerSubmission.objects.count() == 1
-
-    with blocker.transaction():  # holds the head row: the next sequencer stops on it
-        blocker.execute("SELECT 1 FROM registry_ledgerhead WHERE id = 1 FOR UPDATE")
-        pids = []
-
-        def sequence_first_event():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                pids.append(cursor.fetchone()[0])
-            ledger.sequence_after_commit()
-            connection.close()
-
-        sequencer = threading.Thread(target=sequence_first_event)
-        sequencer.start()
+        asking = threading.Thread(target=ask_for_the_receipt)
+        asking.start()
         while not pids:
             time.sleep(0.01)
-        wait_until_blocked(holder, pids[0])  # it holds the sequencer's lock, mid-batch
-        record_and_commit(2)  # its committer finds the lock taken
-        assert LedgerSubmission.objects.count() == 2
-    sequencer.join(timeout=30)
+        wait_until_blocked(holder, pids[0])
+        assert not receipts
+    asking.join(timeout=30)
 
+    assert receipts[0] is not None and receipts[0].index == before
     assert not LedgerSubmission.objects.exists()
-    assert ledger.tree_size() == before + 2
+    assert ledger.tree_size() == before + 1
     holder.close()
-    blocker.close()
