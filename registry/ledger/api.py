@@ -320,7 +320,7 @@ def with_ledger(serializer_class: type[serializers.Serializer]) -> type[serializ
 
 
 def receipt_of(kinds, source_id: int) -> dict | None:
-    found = ledger.receipt_for(kinds, source_id)
+    found = ledger.receipt_for(kinds, source_id, just_recorded=True)
     return found.as_dict() if found is not None else None
 
 

@@ -99,9 +99,10 @@ def version_receipt(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     notice = visible_notice(request, pk)
     version = get_object_or_404(notice.versions, number=number)
     receipt = ledger.receipt_for(VERSION_KINDS.values(), version.pk)
-    if receipt is None or receipt.entry is None:
+    entry = receipt.entry() if receipt is not None else None
+    if entry is None:
         raise Http404(_("This version is not in the evidence log yet; try again in a minute."))
-    document = receipt_document(receipt.entry)
+    document = receipt_document(entry)
     if document is None:
         raise Http404(_("No checkpoint covers this version yet; try again in a minute."))
     response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})

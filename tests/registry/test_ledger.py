@@ -295,8 +295,8 @@ class TestSequencing:
         filing = file_exercise(liaison_rs, wb_rta)
         assert LedgerSubmission.objects.count() == 1
         receipt = ledger.receipt_for(["notice.filed"], filing.version.pk)
-        assert receipt.index == start and receipt.entry is not None
-        assert receipt.leaf_hash == bytes(receipt.entry.leaf_hash)
+        assert receipt.index == start and receipt.entry() is not None
+        assert receipt.leaf_hash == bytes(receipt.entry().leaf_hash)
 
 
 class TestCheckpoints:

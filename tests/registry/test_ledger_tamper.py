@@ -54,7 +54,7 @@ def sql(statement: str, params: list | None = None) -> int:
 
 
 def entry_of(version) -> LedgerEntry:
-    return ledger.receipt_for(["notice.filed"], version.pk).entry
+    return ledger.receipt_for(["notice.filed"], version.pk).entry()
 
 
 def rewrite_payload(entry: LedgerEntry, *, with_leaf: bool) -> None:
