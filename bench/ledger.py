@@ -200,14 +200,14 @@ def run_processes(mode: str, processes: int, duration: float) -> Run:
 
 
 def sequence_every(seconds: float, stop) -> None:
-    """What beat and a worker do (``registry.ledger.tasks.sequence_ledger``), on a timer."""
+    """What beat and a worker do: the task ``sequence_ledger``, run here on a timer."""
     from django.db import connections
 
-    from registry import ledger
+    from registry.ledger.tasks import sequence_ledger
 
     connections.close_all()
     while not stop.wait(seconds):
-        ledger.sequence_pending()
+        sequence_ledger()
     connections.close_all()
 
 

@@ -48,7 +48,7 @@ from registry.selectors import commitments_visible_to, notices_visible_to, offic
 
 log = logging.getLogger(__name__)
 
-#: The advisory lock the sequencer's batches take (migration 0011 has its own copy): what
+#: The advisory lock the sequencer's batches take (migration 0010 has its frozen copy): what
 #: a batch at work shows in ``pg_locks``.
 SEQUENCER_LOCK_KEY = 0x6C656467  # "ledg"
 

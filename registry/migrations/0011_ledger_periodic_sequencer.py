@@ -16,8 +16,13 @@ import importlib
 
 from django.db import migrations
 
-SEQUENCER_LOCK_KEY = 0x6C656467  # "ledg", as in migration 0010
-COLUMNS = "kind, payload, leaf_hash, recorded_at, source_id, notice_id, state_id, commitment_id"
+
+def previous():
+    return importlib.import_module("registry.migrations.0010_ledger_sequencer")
+
+
+SEQUENCER_LOCK_KEY = previous().SEQUENCER_LOCK_KEY
+COLUMNS = previous().COLUMNS
 
 INSTALL = f"""
 DROP PROCEDURE IF EXISTS registry_ledger_sequence_if_free(integer, integer);
@@ -53,10 +58,6 @@ $$;
 """
 
 UNINSTALL = "DROP FUNCTION IF EXISTS registry_ledger_sequence(integer);"
-
-
-def previous():
-    return importlib.import_module("registry.migrations.0010_ledger_sequencer")
 
 
 def install(apps, schema_editor):
