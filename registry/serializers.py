@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -219,6 +220,19 @@ KIND_SERIALIZERS: dict[str, type[serializers.Serializer]] = {
 
 class KindContentMixin(serializers.Serializer):
     """Exactly one kind object, named after the notice's kind."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # With data, only the kind objects the data holds: DRF copies every declared field
+        # for each instance, and the three kind objects a request leaves out are most of
+        # that work. Without data (the API schema) every field, as declared.
+        data = getattr(self, "initial_data", None)
+        if not isinstance(data, Mapping):
+            return super().get_fields()
+        return {
+            name: copy.deepcopy(field)
+            for name, field in self._declared_fields.items()
+            if name not in KIND_SERIALIZERS or name in data
+        }
 
     def require_kind_object(self, attrs: dict[str, Any], kind: str) -> dict[str, Any]:
         others = [k for k in KIND_SERIALIZERS if k != kind and k in attrs]

@@ -119,6 +119,26 @@ class TestFiling:
         errors = refused.value.errors["procurement_plan"]["items"]
         assert errors[0] == {} and "quantity" in errors[1]
 
+    def test_country_codes_are_checked_against_the_country_table(self, liaison_rs, wb_rta):
+        # Services check content themselves (the web forms and imports call them too).
+        bad_exercise = exercise(participating_states=["RS", "ZZ"])
+        bad_item = factories.procurement_item(supplier_state="QZ")
+        with pytest.raises(RegistryError) as exercise_refused:
+            file(liaison_rs, wb_rta, "exercise", bad_exercise)
+        with pytest.raises(RegistryError) as item_refused:
+            file(liaison_rs, wb_rta, "procurement_notice", {"item": bad_item})
+        assert "ZZ" in str(exercise_refused.value.errors["exercise"]["participating_states"])
+        assert "supplier_state" in item_refused.value.errors["procurement_notice"]["item"]
+        kosovo = file(liaison_rs, wb_rta, "exercise", exercise(participating_states=["XK", "RS"]))
+        supplied = file(
+            liaison_rs,
+            wb_rta,
+            "procurement_notice",
+            {"item": factories.procurement_item(supplier_state="FR", mode="import")},
+        )
+        assert kosovo.version.exercise.participating_states == ["RS", "XK"]
+        assert supplied.version.items.get().supplier_state == "FR"
+
     @pytest.mark.parametrize(
         "kind, content, field",
         [
