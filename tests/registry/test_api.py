@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
-from registry.models import ApiToken, Notice
+from registry.authentication import active_token
+from registry.models import ApiToken, Notice, State
+from registry.selectors import official_of
 from tests import factories
 from tests.conftest import PASSWORD
 
@@ -63,8 +66,60 @@ class TestTokens:
         token.save()
         assert rs.get("/api/v1/notices/").status_code == 401
 
+    def test_a_revoked_token_or_a_deactivated_user_is_refused(self, rs, liaison_rs):
+        assert rs.get("/api/v1/notices/").status_code == 200
+        ApiToken.objects.filter(user=liaison_rs).update(revoked_at=timezone.now())
+        assert rs.get("/api/v1/notices/").status_code == 401
+        ApiToken.objects.filter(user=liaison_rs).update(revoked_at=None)
+        assert rs.get("/api/v1/notices/").status_code == 200
+        User.objects.filter(pk=liaison_rs.pk).update(is_active=False)
+        assert rs.get("/api/v1/notices/").status_code == 401
+
     def test_anonymous_is_refused(self, api, seeded):
         assert api.get("/api/v1/notices/").status_code == 401
+
+
+class TestTokenLookUp:
+    """``active_token`` loads what the request needs in one statement."""
+
+    def issue(self, user) -> str:
+        return ApiToken.issue(user, dt.timedelta(days=1))[1]
+
+    def test_loads_the_user_role_and_state_in_one_statement(
+        self, liaison_rs, django_assert_num_queries
+    ):
+        key = self.issue(liaison_rs)
+        serbia = State.objects.get(code="RS")
+        with django_assert_num_queries(1):
+            token = active_token(key)
+            official = token.user.official
+            assert token.user == liaison_rs and token.user.username == "rs-liaison"
+            assert official.is_liaison and official.state.code == "RS"
+            assert official.state.name == serbia.name
+            assert official.user is token.user
+
+    def test_a_monitor_has_no_state(self, monitor_eu, django_assert_num_queries):
+        key = self.issue(monitor_eu)
+        with django_assert_num_queries(1):
+            official = active_token(key).user.official
+            assert official.state is None and official.organisation_id == "EU"
+
+    def test_a_user_without_a_role_has_no_official(self, seeded, django_assert_num_queries):
+        nobody = User.objects.create_user("no-role", password=PASSWORD)
+        key = self.issue(nobody)
+        with django_assert_num_queries(1):
+            user = active_token(key).user
+            assert official_of(user) is None
+
+    def test_unknown_expired_and_revoked_keys_find_nothing(self, liaison_rs):
+        key = self.issue(liaison_rs)
+        assert active_token(key + "x") is None
+        ApiToken.objects.filter(user=liaison_rs).update(expires_at=timezone.now())
+        assert active_token(key) is None
+        ApiToken.objects.filter(user=liaison_rs).update(
+            expires_at=timezone.now() + dt.timedelta(days=1), revoked_at=timezone.now()
+        )
+        assert active_token(key) is None
 
 
 class TestFilingContract:
