@@ -39,10 +39,11 @@ def active_token(key: str) -> ApiToken | None:
     if row is None:
         return None
     token, user, official, state = _instances(row)
+    official_user = Official._meta.get_field("user")
     ApiToken._meta.get_field("user").set_cached_value(token, user)
-    Official._meta.get_field("user").remote_field.set_cached_value(user, official)
+    official_user.remote_field.set_cached_value(user, official)
     if official is not None:
-        Official._meta.get_field("user").set_cached_value(official, user)
+        official_user.set_cached_value(official, user)
         Official._meta.get_field("state").set_cached_value(official, state)
     return token
 

@@ -110,6 +110,8 @@ def hash_token(key: str) -> str:
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
+        # registry.authentication.active_token states the same condition in its SQL (the
+        # API's hot path); change both together.
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
