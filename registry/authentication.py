@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
+from registry import written_sql as sql
 from registry.models import ApiToken, Official, State
 from registry.models.officials import hash_token
 
@@ -30,15 +30,12 @@ def active_token(key: str) -> ApiToken | None:
     and its state loaded in the same statement.
 
     It is what ``ApiToken.objects.active().select_related("user", "user__official",
-    "user__official__state")`` loads, written out once: building that query through the ORM
-    took a millisecond of CPU on every API request, as much as the rest of a cheap request.
+    "user__official__state")`` loads, written out once (``registry.written_sql``).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), [hash_token(key), timezone.now()])
-        row = cursor.fetchone()
-    if row is None:
+    rows = sql.fetch_all(_token_sql(), [hash_token(key), timezone.now()])
+    if not rows:
         return None
-    token, user, official, state = _instances(row)
+    token, user, official, state = sql.instances(_loaded_models(), rows[0])
     official_user = Official._meta.get_field("user")
     ApiToken._meta.get_field("user").set_cached_value(token, user)
     official_user.remote_field.set_cached_value(user, official)
@@ -54,36 +51,14 @@ def _loaded_models() -> tuple[type[Model], ...]:
 
 @cache
 def _token_sql() -> str:
-    token, user, official, state = (model._meta for model in _loaded_models())
-    columns = ", ".join(
-        f'{alias}."{field.column}"'
-        for alias, meta in zip("tuos", (token, user, official, state), strict=True)
-        for field in meta.concrete_fields
-    )
-
-    def column(meta, name: str) -> str:
-        return f'"{meta.get_field(name).column}"'
-
+    token, user, official, state = _loaded_models()
+    aliased = list(zip(_loaded_models(), "tuos", strict=True))
+    t, u, o, s = (partial(sql.column, model, alias=alias) for model, alias in aliased)
+    columns = ", ".join(sql.select_list(model, alias) for model, alias in aliased)
     return (
-        f'SELECT {columns} FROM "{token.db_table}" t '
-        f'JOIN "{user.db_table}" u ON u."{user.pk.column}" = t.{column(token, "user")} '
-        f'LEFT JOIN "{official.db_table}" o ON o.{column(official, "user")} = u."{user.pk.column}" '
-        f'LEFT JOIN "{state.db_table}" s ON s."{state.pk.column}" = o.{column(official, "state")} '
-        f"WHERE t.{column(token, 'key_hash')} = %s AND t.{column(token, 'revoked_at')} IS NULL "
-        f"AND t.{column(token, 'expires_at')} > %s"
+        f"SELECT {columns} FROM {sql.table(token)} t "
+        f"JOIN {sql.table(user)} u ON {u('pk')} = {t('user')} "
+        f"LEFT JOIN {sql.table(official)} o ON {o('user')} = {u('pk')} "
+        f"LEFT JOIN {sql.table(state)} s ON {s('pk')} = {o('state')} "
+        f"WHERE {t('key_hash')} = %s AND {t('revoked_at')} IS NULL AND {t('expires_at')} > %s"
     )
-
-
-def _instances(row: tuple) -> list[Model | None]:
-    """One instance per model from its slice of ``row``; ``None`` where the outer join found
-    no row (a user without a registry role, an official without a state)."""
-    instances: list[Model | None] = []
-    start = 0
-    for model in _loaded_models():
-        fields = model._meta.concrete_fields
-        values = row[start : start + len(fields)]
-        start += len(fields)
-        found = values[fields.index(model._meta.pk)] is not None
-        names = [field.attname for field in fields]
-        instances.append(model.from_db(connection.alias, names, values) if found else None)
-    return instances

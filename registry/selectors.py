@@ -67,13 +67,9 @@ def versions_with_content(notice: Notice) -> QuerySet[NoticeVersion]:
     )
 
 
-def participations_on(commitment: Commitment, day: dt.date) -> QuerySet[Participation]:
-    return commitment.participations.on(day)
-
-
 def participant_codes(commitment: Commitment, day: dt.date) -> set[str]:
     """The states taking part in the commitment on ``day``."""
-    return set(participations_on(commitment, day).order_by().values_list("state_id", flat=True))
+    return Participation.objects.state_codes_on(commitment, day)
 
 
 def takes_part(state: State, commitment: Commitment, day: dt.date) -> bool:

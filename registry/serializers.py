@@ -251,8 +251,23 @@ class KindContentMixin(serializers.Serializer):
 # --- requests --------------------------------------------------------------------------
 
 
+class CommitmentCodeField(serializers.SlugRelatedField):
+    """A commitment by its code, found by ``Commitment.objects.with_code``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Commitment.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Commitment:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        commitment = Commitment.objects.with_code(data)
+        if commitment is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return commitment
+
+
 class FilingRequestSerializer(KindContentMixin):
-    commitment = serializers.SlugRelatedField(slug_field="code", queryset=Commitment.objects.all())
+    commitment = CommitmentCodeField()
     kind = serializers.ChoiceField(choices=NoticeKind.choices)
     client_ref = serializers.CharField(max_length=100)
     exercise = ExerciseSerializer(required=False)

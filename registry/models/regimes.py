@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from registry import written_sql
 from registry.vocabulary import ParticipationRole
 
 
@@ -73,6 +75,14 @@ def optional_count(help_text: str) -> models.PositiveIntegerField:
 
 MONTH = [MinValueValidator(1), MaxValueValidator(12)]
 DAY = [MinValueValidator(1), MaxValueValidator(31)]
+
+
+class CommitmentManager(models.Manager["Commitment"]):
+    def with_code(self, code: str) -> Commitment | None:
+        """The commitment with this code, or None: what ``get(code=code)`` finds, in a
+        statement written out once, since every filing names one (``registry.written_sql``)."""
+        rows = written_sql.fetch_all(_commitment_by_code_sql(), [code])
+        return written_sql.instances([Commitment], rows[0])[0] if rows else None
 
 
 class Commitment(models.Model):
@@ -161,6 +171,8 @@ class Commitment(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CommitmentManager()
+
     class Meta:
         ordering = ["code"]
         constraints = [
@@ -209,6 +221,13 @@ class ParticipationQuerySet(models.QuerySet["Participation"]):
         """Participations in force on ``day``."""
         return self.filter(Q(joined_on__lte=day), Q(left_on__isnull=True) | Q(left_on__gt=day))
 
+    def state_codes_on(self, commitment: Commitment, day: dt.date) -> set[str]:
+        """The codes of the states taking part in ``commitment`` on ``day``: what
+        ``commitment.participations.on(day)`` finds, in a statement written out once, since
+        every filing asks (``registry.written_sql``)."""
+        rows = written_sql.fetch_all(_state_codes_sql(), [commitment.pk, day, day])
+        return {code for (code,) in rows}
+
 
 class Participation(models.Model):
     """A state's part in a commitment over a span of dates (``left_on`` is exclusive)."""
@@ -240,3 +259,22 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state_id} in {self.commitment} from {self.joined_on}"
+
+
+@functools.cache
+def _commitment_by_code_sql() -> str:
+    code = written_sql.column(Commitment, "code")
+    return (
+        f"SELECT {written_sql.select_list(Commitment)} FROM {written_sql.table(Commitment)} "
+        f"WHERE {code} = %s"
+    )
+
+
+@functools.cache
+def _state_codes_sql() -> str:
+    column = functools.partial(written_sql.column, Participation)
+    return (
+        f"SELECT {column('state')} FROM {written_sql.table(Participation)} "
+        f"WHERE {column('commitment')} = %s AND {column('joined_on')} <= %s "
+        f"AND ({column('left_on')} IS NULL OR {column('left_on')} > %s)"
+    )

@@ -253,6 +253,9 @@ class TestErrors:
     def test_unknown_commitment_and_kind(self, rs, wb_rta):
         errors = self.post(rs, {"commitment": "NOPE", "kind": "memo", "client_ref": "x"})
         assert {"commitment", "kind"} <= set(errors)
+        assert "NOPE" in errors["commitment"][0]
+        errors = self.post(rs, filing("exercise", exercise_body(ahead(60, wb_rta)), commitment=7))
+        assert "commitment" in errors and "exercise" not in errors
 
     def test_non_participant_is_told_why(self, api, seeded, vd11):
         from tests.conftest import user

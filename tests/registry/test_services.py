@@ -184,6 +184,23 @@ class TestFiling:
         version = file_exercise(liaison_rs, wb_rta).version
         assert "ME" not in version.recipients.values_list("code", flat=True)
 
+    def test_the_written_out_participants_match_the_orm_on_every_boundary(self, wb_rta):
+        day = dt.date(2026, 3, 10)
+        Participation.objects.filter(commitment=wb_rta, state_id="RS").update(left_on=day)
+        Participation.objects.filter(commitment=wb_rta, state_id="ME").update(joined_on=day)
+        Participation.objects.filter(commitment=wb_rta, state_id="AL").update(
+            joined_on=day - dt.timedelta(days=1), left_on=day + dt.timedelta(days=1)
+        )
+        for offset in (-1, 0, 1, 2):
+            on = day + dt.timedelta(days=offset)
+            orm = set(wb_rta.participations.on(on).values_list("state_id", flat=True))
+            assert Participation.objects.state_codes_on(wb_rta, on) == orm
+        codes_on = Participation.objects.state_codes_on
+        assert "RS" in codes_on(wb_rta, day - dt.timedelta(days=1))
+        assert "RS" not in codes_on(wb_rta, day) and "ME" in codes_on(wb_rta, day)
+        assert "ME" not in codes_on(wb_rta, day - dt.timedelta(days=1))
+        assert "AL" in codes_on(wb_rta, day) and "AL" not in codes_on(wb_rta, day + dt.timedelta(1))
+
 
 class TestAmendAndCancel:
     def test_amend_writes_a_new_version_and_keeps_the_old(self, liaison_rs, wb_rta):
