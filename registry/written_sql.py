@@ -54,3 +54,8 @@ def fetch_all(sql: str, params: Sequence) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

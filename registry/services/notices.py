@@ -240,8 +240,7 @@ def _write_version(
         flag_exercise(
             notice, version, content, version_content(previous, notice.kind) if previous else None
         )
-    Notice.objects.filter(pk=notice.pk).update(current_version=version, status=status)
-    notice.current_version, notice.status = version, status
+    notice.make_current(version)
     return version
 
 
