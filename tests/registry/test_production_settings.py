@@ -97,3 +97,21 @@ def test_the_demo_leaves_two_factor_off(production_env, tmp_path):
     done = run(demo, "shell", "-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-2:] == ["True", "False"]
+
+
+def test_the_web_process_keeps_its_views_out_of_the_collectors_scans(production_env):
+    probe = (
+        "import gc, registry.wsgi, registry.api as api; "
+        "print(gc.get_freeze_count(), any(o is api.NoticeViewSet for o in gc.get_objects()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=production_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, view_scanned = result.stdout.split()
+    assert int(frozen) > 10_000 and view_scanned == "False"
