@@ -139,11 +139,11 @@ def vacuum_analyze() -> None:
 
 @dataclass(frozen=True)
 class GunicornConfig:
-    """How gunicorn runs. The default, one sync worker per core, did best on 2 cores
-    (bench/README.md, "The gunicorn configuration")."""
+    """How gunicorn runs. The default, sync workers, one more than the cores, did best on 2
+    cores (bench/README.md, "The gunicorn configuration")."""
 
     worker_class: str = "sync"
-    workers: int = field(default_factory=core_count)
+    workers: int = field(default_factory=lambda: core_count() + 1)
     threads: int = 1
 
     def describe(self) -> str:
@@ -259,7 +259,7 @@ def add_server_arguments(parser) -> None:
         "--workers",
         type=int,
         default=default.workers,
-        help=f"worker processes (one per core: {default.workers})",
+        help=f"worker processes (one more than the cores: {default.workers})",
     )
     parser.add_argument(
         "--threads",
