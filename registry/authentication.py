@@ -51,8 +51,9 @@ def _loaded_models() -> tuple[type[Model], ...]:
 
 @cache
 def _token_sql() -> str:
-    token, user, official, state = _loaded_models()
-    aliased = list(zip(_loaded_models(), "tuos", strict=True))
+    models = _loaded_models()
+    token, user, official, state = models
+    aliased = list(zip(models, "tuos", strict=True))
     t, u, o, s = (partial(sql.column, model, alias=alias) for model, alias in aliased)
     columns = ", ".join(sql.select_list(model, alias) for model, alias in aliased)
     return (

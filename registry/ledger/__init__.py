@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from registry import written_sql
 from registry.ledger import merkle
 from registry.models import (
     LedgerEntry,
@@ -409,16 +411,23 @@ def _sequenced_position_of(
 
 
 def _position_of(kinds: list[str], source_id: int) -> tuple[int, bytes] | None:
-    """The index and leaf hash of the last entry of these kinds for the source (plain SQL:
-    every answer with a receipt runs it)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT "index", leaf_hash FROM {LedgerEntry._meta.db_table} '
-            "WHERE source_id = %s AND kind IN (" + ", ".join(["%s"] * len(kinds)) + ") "
-            'ORDER BY "index" DESC LIMIT 1',
-            [source_id, *kinds],
-        )
-        return cursor.fetchone()
+    """The index and leaf hash of the last entry of these kinds for the source: what
+    ``LedgerEntry.objects.filter(kind__in=kinds, source_id=source_id).order_by("-index")``
+    finds first, written out once (``registry.written_sql``), since every answer with a
+    receipt asks."""
+    rows = written_sql.fetch_all(_position_sql(len(kinds)), [source_id, *kinds])
+    return rows[0] if rows else None
+
+
+@functools.cache
+def _position_sql(kind_count: int) -> str:
+    column = functools.partial(written_sql.column, LedgerEntry)
+    kinds = ", ".join(["%s"] * kind_count)
+    return (
+        f"SELECT {column('index')}, {column('leaf_hash')} FROM {written_sql.table(LedgerEntry)} "
+        f"WHERE {column('source_id')} = %s AND {column('kind')} IN ({kinds}) "
+        f"ORDER BY {column('index')} DESC LIMIT 1"
+    )
 
 
 def last_payload(kind: str, source_id: int) -> bytes | None:
